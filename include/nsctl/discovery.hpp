@@ -1,0 +1,113 @@
+// The scan: every namespace on the machine and what holds it, built in O(P) from /proc.
+#pragma once
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "nsctl/error.hpp"
+#include "nsctl/ns_id.hpp"
+#include "nsctl/ns_type.hpp"
+
+namespace nsctl {
+
+// What keeps a namespace alive. A namespace may have several holders.
+enum class Holder : std::uint8_t {
+  process = 1 << 0,   // a thread-group leader's /proc/PID/ns link
+  thread = 1 << 1,    // a non-leader thread's /proc/PID/task/TID/ns link
+  fd = 1 << 2,        // an open nsfs file descriptor
+  mount = 1 << 3,     // a bind mount of its nsfs file, in some mount namespace
+  socket = 1 << 4,    // a socket created in it (network namespaces)
+  child = 1 << 5,     // a descendant namespace (user and pid ancestors, owning user ns)
+};
+
+struct Process {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  uid_t uid = 0;   // owner of /proc/PID: the effective uid (root for non-dumpable processes)
+  std::string comm;
+  bool kernel_thread = false;
+  // The namespace of each type (indexed by NsType); dev/ino 0 where it could not be read.
+  std::array<NsId, kNsTypeCount> ns{};
+};
+
+// An nsfs bind mount that holds a namespace.
+struct NsfsMount {
+  std::string path;     // the mount point, as seen in `mntns`
+  NsId mntns;           // the mount namespace the mount lives in
+};
+
+struct Namespace {
+  NsId id;
+  NsType type = NsType::mnt;
+  std::uint8_t holders = 0;     // bitwise-or of Holder
+  // Processes (indexes into Model::processes, ascending pid) with a task in this namespace.
+  std::vector<std::size_t> procs;
+  // A path that reaches the namespace now: /proc/PID/ns/TYPE, /proc/PID/task/TID/ns/TYPE,
+  // /proc/PID/fd/N or a bind mount; empty if only a socket or a child holds it.
+  std::string path;
+  std::vector<NsfsMount> mounts;
+  std::optional<NsId> parent;   // pid and user namespaces (NS_GET_PARENT)
+  std::optional<NsId> owner;    // the owning user namespace (NS_GET_USERNS)
+  std::optional<uid_t> creator_uid;  // user namespaces: NS_GET_OWNER_UID
+  std::optional<int> netnsid;   // network namespaces: the id our netns gave it; -1: unassigned
+
+  bool has(Holder h) const { return holders & static_cast<std::uint8_t>(h); }
+};
+
+struct ScanOptions {
+  const char* proc_root = "/proc";
+  // Look inside every process's fd table for nsfs fds (and sockets, unless `sockets` is off).
+  bool fds = true;
+  // Find network namespaces held only by sockets: one pidfd_getfd + SIOCGSKNS per socket not
+  // seen before. Skip it on hosts with very many sockets.
+  bool sockets = true;
+  // Find nsfs bind mounts in every mount namespace.
+  bool mounts = true;
+  // Ask for parents, owners and NETNSIDs (one open + a few ioctls per namespace).
+  bool relations = true;
+  bool netnsid = true;
+  // Scan only these processes (lsns -p); empty means all.
+  std::vector<pid_t> only_pids;
+};
+
+struct ScanStats {
+  std::size_t processes = 0;  // processes in the model
+  std::size_t vanished = 0;   // exited during the scan (skipped)
+  std::size_t denied = 0;     // some namespace of theirs could not be read (EACCES/EPERM)
+  std::size_t threads_scanned = 0;
+  std::size_t fds_scanned = 0;
+  std::size_t sockets_probed = 0;
+  std::size_t mount_namespaces_read = 0;
+  bool listmount_used = false;
+};
+
+class Model {
+ public:
+  std::vector<Process> processes;
+  std::vector<Namespace> namespaces;  // sorted by (ns inode, type) after the scan
+  ScanStats stats;
+
+  const Namespace* find(const NsId& id) const;
+  Namespace* find(const NsId& id);
+  const Process* process(pid_t pid) const;
+  // Adds (or returns) the namespace with this identity.
+  Namespace& add(const NsId& id, NsType type);
+  // Sorts namespaces and rebuilds the index; called at the end of the scan.
+  void finish();
+
+ private:
+  std::unordered_map<NsId, std::size_t, NsIdHash> index_;
+  std::unordered_map<pid_t, std::size_t> pid_index_;
+};
+
+// Scans /proc and builds the model. Processes that vanish or deny access are counted in
+// `stats`, never an error. Errors: /proc cannot be opened or read at all.
+Result<Model> scan(const ScanOptions& options = {});
+
+}  // namespace nsctl

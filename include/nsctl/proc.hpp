@@ -1,0 +1,98 @@
+// Access to /proc relative to a directory fd, and parsers for the files nsctl reads there.
+// The parsers take the file's bytes and never trust them: a process controls its own name,
+// arguments and environment, and mount points may contain any byte but NUL.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nsctl/error.hpp"
+#include "nsctl/fd.hpp"
+#include "nsctl/ns_type.hpp"
+
+namespace nsctl {
+
+// ---- Reading ----------------------------------------------------------------------------
+
+// Opens a directory (O_RDONLY | O_DIRECTORY | O_CLOEXEC) relative to `dirfd`.
+Result<UniqueFd> open_dir_at(int dirfd, const char* path);
+
+// Reads the whole file at `path` (relative to `dirfd`) into `out`, replacing its contents.
+// Uses one openat, as few reads as the size needs, and one close.
+Result<void> read_file_at(int dirfd, const char* path, std::string& out);
+
+// readlinkat(2) into `out`; handles targets of any length.
+Result<void> readlink_at(int dirfd, const char* path, std::string& out);
+
+// True for the errnos that mean "the process went away while we looked" (ENOENT, ESRCH).
+inline bool is_vanished(int err) { return err == ENOENT || err == ESRCH; }
+
+// ---- Parsers ------------------------------------------------------------------------------
+
+// /proc/PID/stat. The command name is cut at the *last* ')' since a process may call itself
+// "a) b"; the fields after it are space separated.
+struct ProcStat {
+  pid_t pid = 0;
+  std::string comm;
+  char state = '?';
+  pid_t ppid = 0;
+  long num_threads = 0;
+  std::uint64_t start_time = 0;  // clock ticks after boot
+};
+Result<ProcStat> parse_stat(std::string_view text);
+
+// A /proc/PID/ns/* or /proc/PID/fd/* link target naming a namespace: "net:[4026531840]".
+struct NsLink {
+  NsType type;
+  ino_t ino;
+};
+std::optional<NsLink> parse_ns_link(std::string_view target);
+
+// "socket:[12345]" -> 12345.
+std::optional<ino_t> parse_socket_link(std::string_view target);
+
+// /proc/PID/cmdline: the arguments, split at NUL. A process may have rewritten its argument
+// area, so a missing final NUL is accepted. Empty for kernel threads and zombies.
+std::vector<std::string> parse_cmdline(std::string_view text);
+
+// The arguments joined by spaces, as lsns prints COMMAND.
+std::string join_cmdline(std::string_view text);
+
+// One line of /proc/PID/mountinfo (proc(5)); octal escapes (\040 etc.) decoded.
+struct MountInfo {
+  int mount_id = 0;
+  int parent_id = 0;
+  unsigned major = 0;
+  unsigned minor = 0;
+  std::string root;         // for an nsfs bind mount: "net:[4026532281]"
+  std::string mount_point;  // relative to the process's root
+  std::string fs_type;
+  std::string source;
+};
+// Parses every line; a malformed line is an error naming its number.
+Result<std::vector<MountInfo>> parse_mountinfo(std::string_view text);
+
+// Decodes the \NNN octal escapes the kernel writes for space, tab, newline and backslash.
+std::string unescape_mount_field(std::string_view field);
+
+// One line of /proc/PID/cgroup: "hierarchy-ID:controller-list:cgroup-path".
+// cgroup v2's line is "0::/path". The path may contain ':'.
+struct CgroupLine {
+  int hierarchy = 0;
+  std::string controllers;
+  std::string path;
+};
+std::vector<CgroupLine> parse_cgroup(std::string_view text);
+
+// The value of `name` in an environ block (NUL-separated NAME=value), if present.
+std::optional<std::string_view> environ_value(std::string_view environ, std::string_view name);
+
+// Parses a decimal pid or number with std::from_chars; the whole string must be the number.
+std::optional<long long> parse_decimal(std::string_view text);
+
+}  // namespace nsctl
