@@ -1,10 +1,12 @@
-// The entry point of each command; argv[0] is the command's own name.
+// The entry point of each command. argv[0] is the command's own name ("ls", or "lsns" when
+// invoked through a link); errors come back as a Failure for main.cpp to print.
 #pragma once
+
+#include "cli.hpp"
 
 namespace nsctl::cli {
 
-int cmd_ls(int argc, char** argv);
-int cmd_lsns(int argc, char** argv);  // as util-linux lsns
-int cmd_ps(int argc, char** argv);
+Outcome run_ls(const Invocation& inv, int argc, char** argv);
+Outcome run_ps(const Invocation& inv, int argc, char** argv);
 
 }  // namespace nsctl::cli

@@ -1,22 +1,34 @@
-// The nsctl program: the command table, and dispatch by argv[0] for the compatibility names.
+// The nsctl program: the command table, dispatch by argv[0] for the util-linux names, and the
+// one place where errors are printed.
 #include <fmt/core.h>
 
-#include <cstring>
+#include <cstdio>
 #include <string_view>
 
 #include "commands.hpp"
 
 namespace {
 
+using nsctl::cli::Invocation;
+using nsctl::cli::Outcome;
+
 struct Command {
   std::string_view name;
-  int (*run)(int argc, char** argv);
+  Outcome (*run)(const Invocation&, int, char**);
   std::string_view summary;
 };
 
 constexpr Command kCommands[] = {
-    {"ls", nsctl::cli::cmd_ls, "list namespaces (lsns compatible)"},
+    {"ls", nsctl::cli::run_ls, "list every namespace (lsns compatible)"},
+    {"ps", nsctl::cli::run_ps, "processes whose namespaces differ from init's, by container"},
 };
+
+// A link to the binary under one of these names behaves as that util-linux tool.
+struct CompatName {
+  std::string_view name;
+  std::string_view command;
+};
+constexpr CompatName kCompat[] = {{"lsns", "ls"}};
 
 int usage(FILE* out) {
   fmt::print(out, "Usage: nsctl <command> [options]\n\nCommands:\n");
@@ -25,18 +37,40 @@ int usage(FILE* out) {
   return out == stdout ? 0 : 2;
 }
 
-std::string_view base_name(const char* path) {
-  std::string_view p(path);
-  std::size_t slash = p.rfind('/');
-  return slash == std::string_view::npos ? p : p.substr(slash + 1);
+std::string_view base_name(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+const Command* find_command(std::string_view name) {
+  for (const auto& c : kCommands)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+int run(const Command& cmd, const Invocation& inv, int argc, char** argv) {
+  Outcome outcome = cmd.run(inv, argc, argv);
+  if (std::fflush(stdout) != 0) {
+    fmt::print(stderr, "{}: write error\n", inv.tag);
+    return 1;
+  }
+  if (outcome) return *outcome;
+  fmt::print(stderr, "{}: {}\n", inv.tag, outcome.error().message);
+  if (!outcome.error().usage) return 1;
+  fmt::print(stderr, "Try '{} --help' for more information.\n", inv.prog);
+  return inv.compat ? 1 : 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string_view self = argc > 0 ? base_name(argv[0]) : "nsctl";
-  // Installed as lsns (a link to this binary), behave as that tool.
-  if (self == "lsns") return nsctl::cli::cmd_lsns(argc, argv);
+  for (const auto& compat : kCompat) {
+    if (self == compat.name) {
+      Invocation inv{std::string(compat.name), std::string(compat.name), true};
+      return run(*find_command(compat.command), inv, argc, argv);
+    }
+  }
   if (argc < 2) return usage(stderr);
   std::string_view name = argv[1];
   if (name == "-h" || name == "--help" || name == "help") return usage(stdout);
@@ -44,8 +78,11 @@ int main(int argc, char** argv) {
     fmt::print("nsctl {}\n", NSCTL_VERSION);
     return 0;
   }
-  for (const auto& c : kCommands)
-    if (c.name == name) return c.run(argc - 1, argv + 1);
-  fmt::print(stderr, "nsctl: unknown command '{}'\n", name);
-  return usage(stderr);
+  const Command* cmd = find_command(name);
+  if (!cmd) {
+    fmt::print(stderr, "nsctl: unknown command '{}'\n", nsctl::cli::quoted(name));
+    return usage(stderr);
+  }
+  Invocation inv{fmt::format("nsctl {}", name), fmt::format("nsctl: {}", name), false};
+  return run(*cmd, inv, argc - 1, argv + 1);
 }

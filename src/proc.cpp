@@ -1,5 +1,6 @@
 #include "nsctl/proc.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -55,6 +56,26 @@ Result<void> readlink_at(int dirfd, const char* path, std::string& out) {
   }
 }
 
+Result<void> for_each_numeric_entry(int dirfd, const std::function<void(int)>& fn) {
+  alignas(8) char buf[32768];
+  for (;;) {
+    ssize_t n = ::getdents64(dirfd, buf, sizeof buf);
+    if (n < 0) return errno_error("getdents64");
+    if (n == 0) return {};
+    for (ssize_t off = 0; off < n;) {
+      auto* d = reinterpret_cast<struct dirent64*>(buf + off);
+      off += d->d_reclen;
+      const char* name = d->d_name;
+      // Digits only ("0" is a valid fd number); skips ".", ".." and "self".
+      if (name[0] < '0' || name[0] > '9' || (name[0] == '0' && name[1] != '\0')) continue;
+      int value = 0;
+      std::string_view sv(name);
+      auto [ptr, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), value);
+      if (ec == std::errc() && ptr == sv.data() + sv.size()) fn(value);
+    }
+  }
+}
+
 std::optional<long long> parse_decimal(std::string_view text) {
   long long value = 0;
   const char* end = text.data() + text.size();
@@ -106,6 +127,7 @@ Result<ProcStat> parse_stat(std::string_view text) {
     bool ok = true;
     if (n == 3) st.state = field[0];
     if (n == 4) ok = field_to(field, st.ppid);
+    if (n == 9) ok = field_to(field, st.flags);
     if (n == 20) ok = field_to(field, st.num_threads);
     if (n == 22) ok = field_to(field, st.start_time);
     if (!ok) return invalid("stat: bad field " + std::to_string(n));

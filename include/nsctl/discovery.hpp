@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "nsctl/attribution.hpp"
 #include "nsctl/error.hpp"
 #include "nsctl/ns_id.hpp"
 #include "nsctl/ns_type.hpp"
@@ -31,6 +32,12 @@ struct Process {
   pid_t ppid = 0;
   uid_t uid = 0;   // owner of /proc/PID: the effective uid (root for non-dumpable processes)
   std::string comm;
+  // The arguments joined by spaces (comm for kernel threads); by default read only for
+  // processes that are the lowest pid of some namespace (the representatives), while the
+  // process's /proc directory is held open, so a reused pid cannot mix two processes.
+  std::string command;
+  // The container the process belongs to, when ScanOptions::containers asked for it.
+  std::optional<Container> container;
   bool kernel_thread = false;
   // The namespace of each type (indexed by NsType); dev/ino 0 where it could not be read.
   std::array<NsId, kNsTypeCount> ns{};
@@ -62,29 +69,38 @@ struct Namespace {
 
 struct ScanOptions {
   const char* proc_root = "/proc";
-  // Look inside every process's fd table for nsfs fds (and sockets, unless `sockets` is off).
+  // Read /proc/PID/task/*/ns of multi-threaded processes: a thread may sit in namespaces of
+  // its own.
+  bool threads = true;
+  // Look in every process's fd table for nsfs fds (and sockets, unless `sockets` is off).
   bool fds = true;
   // Find network namespaces held only by sockets: one pidfd_getfd + SIOCGSKNS per socket not
-  // seen before. Skip it on hosts with very many sockets.
+  // seen before. Turn off on hosts with very many sockets.
   bool sockets = true;
   // Find nsfs bind mounts in every mount namespace.
   bool mounts = true;
-  // Ask for parents, owners and NETNSIDs (one open + a few ioctls per namespace).
-  bool relations = true;
-  bool netnsid = true;
-  // Scan only these processes (lsns -p); empty means all.
-  std::vector<pid_t> only_pids;
+  // NS_GET_USERNS for every namespace (the ONS column, `-T owner`). Parents of pid and user
+  // namespaces are always read, so ancestors nobody is in are always found.
+  bool owners = false;
+  // RTM_GETNSID for every network namespace (the NETNSID column).
+  bool netnsid = false;
+  // Whose command line to read (COMMAND), and whose container to work out (CONTAINER): each
+  // is read through the process's open /proc directory during the scan.
+  enum class Detail : std::uint8_t { none, representatives, all };
+  Detail commands = Detail::representatives;
+  Detail containers = Detail::none;
+  EngineRoots engine_roots;
 };
 
 struct ScanStats {
   std::size_t processes = 0;  // processes in the model
   std::size_t vanished = 0;   // exited during the scan (skipped)
   std::size_t denied = 0;     // some namespace of theirs could not be read (EACCES/EPERM)
+  std::size_t zombies = 0;    // zombies hold no namespaces: skipped
   std::size_t threads_scanned = 0;
   std::size_t fds_scanned = 0;
   std::size_t sockets_probed = 0;
   std::size_t mount_namespaces_read = 0;
-  bool listmount_used = false;
 };
 
 class Model {

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,8 +42,10 @@ struct ProcStat {
   std::string comm;
   char state = '?';
   pid_t ppid = 0;
+  unsigned flags = 0;             // PF_* flags; PF_KTHREAD marks kernel threads
   long num_threads = 0;
   std::uint64_t start_time = 0;  // clock ticks after boot
+  bool kernel_thread() const { return flags & 0x00200000u; }  // PF_KTHREAD
 };
 Result<ProcStat> parse_stat(std::string_view text);
 
@@ -91,6 +94,11 @@ std::vector<CgroupLine> parse_cgroup(std::string_view text);
 
 // The value of `name` in an environ block (NUL-separated NAME=value), if present.
 std::optional<std::string_view> environ_value(std::string_view environ, std::string_view name);
+
+// Calls fn(name) for each entry of the directory `dirfd` whose name is a decimal
+// number (pids, tids, fds), in the order the kernel returns them (ascending for /proc).
+// Uses getdents64 with a large buffer: one syscall per few hundred entries.
+Result<void> for_each_numeric_entry(int dirfd, const std::function<void(int)>& fn);
 
 // Parses a decimal pid or number with std::from_chars; the whole string must be the number.
 std::optional<long long> parse_decimal(std::string_view text);

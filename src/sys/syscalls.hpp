@@ -12,6 +12,15 @@
 
 namespace nsctl::sys {
 
+// glibc 2.36 declares pidfd_open/pidfd_getfd in <sys/pidfd.h> without extern "C", so C++
+// cannot link against them: call the kernel directly. Both return an O_CLOEXEC fd (5.3, 5.6).
+inline int pidfd_open(pid_t pid, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, flags));
+}
+inline int pidfd_getfd(int pidfd, int targetfd, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, targetfd, flags));
+}
+
 inline long listmount(const MntIdReq* req, std::uint64_t* ids, std::size_t nr, unsigned flags) {
   return ::syscall(kNrListmount, req, ids, nr, flags);
 }

@@ -22,9 +22,9 @@ ChildResult run_in_child(const std::function<int()>& fn);
 }  // namespace nsctl::test
 
 // In a test body: run `fn` in a child; fail with its stderr unless it exits 0, skip on 77.
-#define NSCTL_EXPECT_CHILD_OK(fn)                                                      \
+#define NSCTL_EXPECT_CHILD_OK(...)                                                    \
   do {                                                                                 \
-    auto nsctl_child_ = ::nsctl::test::run_in_child(fn);                               \
+    auto nsctl_child_ = ::nsctl::test::run_in_child(__VA_ARGS__);                              \
     if (nsctl_child_.skipped()) GTEST_SKIP() << nsctl_child_.stderr_text;              \
     EXPECT_EQ(nsctl_child_.exit_code, 0)                                               \
         << "signal " << nsctl_child_.signal << "; stderr:\n" << nsctl_child_.stderr_text; \

@@ -1,0 +1,39 @@
+// What every command shares: how it was invoked, how it fails, and option-parsing helpers.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+
+namespace nsctl::cli {
+
+// How the program was invoked: as "nsctl ls" or, through a link, as "lsns".
+struct Invocation {
+  std::string prog;  // "nsctl ls" or "lsns": for "Try '<prog> --help'"
+  std::string tag;   // "nsctl: ls" or "lsns": the prefix of error messages
+  bool compat = false;  // invoked under a util-linux name: its exit codes
+};
+
+// A failed command: main.cpp prints "<tag>: <message>" and exits 1, or for usage errors adds
+// "Try '<prog> --help'" and exits 2 (1 under a util-linux name, as util-linux does).
+struct Failure {
+  std::string message;
+  bool usage = false;
+};
+using Outcome = std::expected<int, Failure>;
+
+inline std::unexpected<Failure> usage_error(std::string message) {
+  return std::unexpected(Failure{std::move(message), true});
+}
+inline std::unexpected<Failure> failure(std::string message) {
+  return std::unexpected(Failure{std::move(message), false});
+}
+
+// The message for getopt_long's '?' or ':' return (run with opterr = 0 and a leading ':').
+std::string getopt_error(int c, char** argv);
+
+// Escapes control characters and invalid UTF-8 as \xNN: user input echoed in an error message
+// must not reach the terminal raw.
+std::string quoted(std::string_view text);
+
+}  // namespace nsctl::cli

@@ -1,0 +1,19 @@
+// The JSON format of render(); internal to cli/output.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "output/table.hpp"
+
+namespace nsctl::out::detail {
+
+// render() for Format::json (see table.hpp for the shape).
+std::string render_json(const std::vector<Column>& columns, const std::vector<Row>& rows,
+                        const Options& options);
+
+// True when s is a number by the JSON grammar (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?).
+bool is_json_number(std::string_view s);
+
+}  // namespace nsctl::out::detail

@@ -1,0 +1,424 @@
+// The scan. One pass over /proc in pid order; every namespace is keyed by its identity in a
+// hash map, so the work is O(processes + threads + fds + mounts), with no per-pair loops.
+//
+// Per process the syscalls are: openat /proc/PID, fstat (uid), read stat (openat, read, close),
+// readlinkat of the 8 ns links, and with `fds` the fd directory (openat, getdents64, one
+// readlinkat per fd, close). Multi-threaded processes add 8 readlinkat per extra thread.
+// Per namespace: the lowest-pid process's cmdline (openat, read, close), and for pid and user
+// namespaces one open + NS_GET_PARENT.
+#include "nsctl/discovery.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+#include <unordered_set>
+
+#include "nsctl/mount.hpp"
+#include "nsctl/netlink.hpp"
+#include "nsctl/proc.hpp"
+#include "sys/kernel_defs.hpp"
+#include "sys/syscalls.hpp"
+
+namespace nsctl {
+
+// ---- Model --------------------------------------------------------------------------------
+
+const Namespace* Model::find(const NsId& id) const {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &namespaces[it->second];
+}
+
+Namespace* Model::find(const NsId& id) {
+  auto it = index_.find(id);
+  return it == index_.end() ? nullptr : &namespaces[it->second];
+}
+
+const Process* Model::process(pid_t pid) const {
+  auto it = pid_index_.find(pid);
+  return it == pid_index_.end() ? nullptr : &processes[it->second];
+}
+
+Namespace& Model::add(const NsId& id, NsType type) {
+  auto [it, inserted] = index_.try_emplace(id, namespaces.size());
+  if (inserted) {
+    Namespace& ns = namespaces.emplace_back();
+    ns.id = id;
+    ns.type = type;
+  }
+  return namespaces[it->second];
+}
+
+void Model::finish() {
+  std::sort(namespaces.begin(), namespaces.end(), [](const Namespace& a, const Namespace& b) {
+    return a.id.ino != b.id.ino ? a.id.ino < b.id.ino : a.type < b.type;
+  });
+  index_.clear();
+  index_.reserve(namespaces.size());
+  for (std::size_t i = 0; i < namespaces.size(); ++i) index_.emplace(namespaces[i].id, i);
+  pid_index_.clear();
+  pid_index_.reserve(processes.size());
+  for (std::size_t i = 0; i < processes.size(); ++i) pid_index_.emplace(processes[i].pid, i);
+  stats.processes = processes.size();
+}
+
+// ---- Scan ---------------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t kNoProcess = static_cast<std::size_t>(-1);
+
+// Path preference for Namespace::path: the most direct handle wins.
+int path_rank(Holder h) {
+  switch (h) {
+    case Holder::process: return 4;
+    case Holder::thread: return 3;
+    case Holder::fd: return 2;
+    case Holder::mount: return 1;
+    default: return 0;
+  }
+}
+
+struct NumberText {
+  char text[24];
+  explicit NumberText(long long value) {
+    auto [end, ec] = std::to_chars(text, text + sizeof text - 1, value);
+    *end = '\0';
+  }
+  operator const char*() const { return text; }
+};
+
+class Scanner {
+ public:
+  Scanner(const ScanOptions& options, Model& model, dev_t nsfs, int proc)
+      : opt_(options), m_(model), nsfs_(nsfs), proc_(proc), resolver_(options.engine_roots) {
+    for (const auto& t : ns_types()) ns_paths_[index(t.type)] = "ns/" + std::string(t.name);
+  }
+
+  void scan_process(pid_t pid);
+  void probe_sockets();
+  void scan_mounts();
+  void read_relations();
+
+ private:
+  // Records that `holder` (of process `proc`, or kNoProcess) keeps namespace `id` alive.
+  // Returns the namespace's index. `path` is called only if the path would be replaced.
+  template <typename PathFn>
+  std::size_t attach(const NsId& id, NsType type, std::size_t proc, Holder holder, PathFn path);
+  void scan_threads(int pid_dir, const Process& p, std::size_t idx);
+  void scan_fds(int pid_dir, pid_t pid);
+  UniqueFd open_ns(const Namespace& ns);
+  std::size_t add_related(UniqueFd fd, NsType type);
+
+  const ScanOptions& opt_;
+  Model& m_;
+  dev_t nsfs_;
+  int proc_;
+  ContainerResolver resolver_;
+  std::array<std::string, kNsTypeCount> ns_paths_;
+  std::vector<int> path_ranks_;  // parallel to m_.namespaces
+  std::string buf_, link_;
+  std::unordered_set<ino_t> seen_sockets_;
+  struct SocketRef {
+    pid_t pid;
+    int fd;
+  };
+  std::vector<SocketRef> sockets_;
+  // Open fds of namespaces that no path reaches (socket-held, ancestors), by namespace index.
+  std::unordered_map<std::size_t, UniqueFd> held_;
+};
+
+template <typename PathFn>
+std::size_t Scanner::attach(const NsId& id, NsType type, std::size_t proc, Holder holder,
+                            PathFn path) {
+  std::size_t before = m_.namespaces.size();
+  Namespace* ns = &m_.add(id, type);
+  std::size_t idx = static_cast<std::size_t>(ns - m_.namespaces.data());
+  if (m_.namespaces.size() != before) path_ranks_.push_back(0);
+  ns->holders |= static_cast<std::uint8_t>(holder);
+  if (proc != kNoProcess && (ns->procs.empty() || ns->procs.back() != proc))
+    ns->procs.push_back(proc);
+  if (path_rank(holder) > path_ranks_[idx]) {
+    ns->path = path();
+    path_ranks_[idx] = path_rank(holder);
+  }
+  return idx;
+}
+
+void Scanner::scan_process(pid_t pid) {
+  ScanStats& stats = m_.stats;
+  UniqueFd dir(::openat(proc_, NumberText(pid), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) {
+    ++stats.vanished;  // listed by getdents, gone before we opened it
+    return;
+  }
+  struct stat st {};
+  if (::fstat(dir.get(), &st) != 0 || !read_file_at(dir.get(), "stat", buf_)) {
+    ++stats.vanished;
+    return;
+  }
+  auto ps = parse_stat(buf_);
+  if (!ps || ps->state == 'Z') {
+    // A zombie has given up its namespaces; an unparsable stat (never seen) is skipped too.
+    ++stats.zombies;
+    return;
+  }
+  Process p;
+  p.pid = pid;
+  p.ppid = ps->ppid;
+  p.uid = st.st_uid;
+  p.comm = std::move(ps->comm);
+  p.kernel_thread = ps->kernel_thread();
+
+  bool denied = false, vanished = false, any = false;
+  for (std::size_t t = 0; t < kNsTypeCount; ++t) {
+    auto r = readlink_at(dir.get(), ns_paths_[t].c_str(), link_);
+    if (!r) {
+      int err = r.error().code();
+      if (err == EACCES || err == EPERM) denied = true;
+      if (err == ESRCH) vanished = true;
+      continue;  // ENOENT: a type this kernel lacks (or the process is exiting)
+    }
+    if (auto l = parse_ns_link(link_)) {
+      p.ns[t] = NsId{nsfs_, l->ino};
+      any = true;
+    }
+  }
+  if (!any) {
+    if (denied)
+      ++stats.denied;
+    else
+      ++stats.vanished;
+    return;
+  }
+  if (denied) ++stats.denied;
+  if (vanished) {
+    ++stats.vanished;
+    return;
+  }
+
+  std::size_t idx = m_.processes.size();
+  bool first_in_some = false;
+  for (std::size_t t = 0; t < kNsTypeCount; ++t) {
+    if (!p.ns[t]) continue;
+    NsType type = ns_types()[t].type;
+    std::size_t ns = attach(p.ns[t], type, idx, Holder::process, [&] {
+      return "/proc/" + std::to_string(pid) + "/ns/" + std::string(name(type));
+    });
+    if (m_.namespaces[ns].procs.front() == idx) first_in_some = true;
+  }
+  // getdents on /proc is in pid order, so a process that is first in some namespace is its
+  // lowest pid: the one whose command and container the listing shows.
+  auto wanted = [&](ScanOptions::Detail d) {
+    return d == ScanOptions::Detail::all ||
+           (d == ScanOptions::Detail::representatives && first_in_some);
+  };
+  if (wanted(opt_.commands)) {
+    if (read_file_at(dir.get(), "cmdline", buf_) && !buf_.empty())
+      p.command = join_cmdline(buf_);
+    else
+      p.command = p.comm;  // kernel threads and zombies have no arguments
+  }
+  if (wanted(opt_.containers)) {
+    if (auto c = resolver_.attribute(dir.get(), p.uid)) p.container = std::move(*c);
+  }
+  m_.processes.push_back(std::move(p));
+  const Process& added = m_.processes.back();
+  if (opt_.threads && ps->num_threads > 1) scan_threads(dir.get(), added, idx);
+  if (opt_.fds) scan_fds(dir.get(), pid);
+}
+
+void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
+  auto task = open_dir_at(pid_dir, "task");
+  if (!task) return;
+  std::string path;
+  (void)for_each_numeric_entry(task->get(), [&](int tid) {
+    if (tid == p.pid) return;
+    ++m_.stats.threads_scanned;
+    for (std::size_t t = 0; t < kNsTypeCount; ++t) {
+      path.assign(NumberText(tid)).append("/").append(ns_paths_[t]);
+      if (!readlink_at(task->get(), path.c_str(), link_)) continue;
+      auto l = parse_ns_link(link_);
+      if (!l || l->ino == p.ns[t].ino) continue;
+      NsType type = l->type;
+      attach(NsId{nsfs_, l->ino}, type, idx, Holder::thread, [&] {
+        return "/proc/" + std::to_string(p.pid) + "/task/" + std::to_string(tid) + "/ns/" +
+               std::string(name(type));
+      });
+    }
+  });
+}
+
+void Scanner::scan_fds(int pid_dir, pid_t pid) {
+  auto fds = open_dir_at(pid_dir, "fd");
+  if (!fds) return;  // EACCES for other users' processes when not root; vanished
+  (void)for_each_numeric_entry(fds->get(), [&](int fd) {
+    ++m_.stats.fds_scanned;
+    NumberText name_text(fd);
+    if (!readlink_at(fds->get(), name_text, link_)) return;
+    if (auto l = parse_ns_link(link_)) {
+      attach(NsId{nsfs_, l->ino}, l->type, kNoProcess, Holder::fd, [&] {
+        return "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
+      });
+    } else if (opt_.sockets) {
+      if (auto sock = parse_socket_link(link_); sock && seen_sockets_.insert(*sock).second)
+        sockets_.push_back({pid, fd});
+    }
+  });
+}
+
+void Scanner::probe_sockets() {
+  // Sockets are collected in pid order, so one pidfd serves each process's run of sockets.
+  pid_t pid = 0;
+  UniqueFd pidfd;
+  for (const SocketRef& s : sockets_) {
+    if (s.pid != pid) {
+      pid = s.pid;
+      pidfd.reset(sys::pidfd_open(pid, 0));
+    }
+    if (!pidfd) continue;  // exited
+    UniqueFd sock(sys::pidfd_getfd(pidfd.get(), s.fd, 0));
+    if (!sock) continue;  // closed meanwhile, or not ours to take
+    ++m_.stats.sockets_probed;
+    UniqueFd netns(::ioctl(sock.get(), SIOCGSKNS));
+    if (!netns) continue;
+    auto id = ns_id_of(netns.get());
+    if (!id) continue;
+    if (Namespace* ns = m_.find(*id)) {
+      ns->holders |= static_cast<std::uint8_t>(Holder::socket);
+      continue;
+    }
+    std::size_t idx = attach(*id, NsType::net, kNoProcess, Holder::socket, [] {
+      return std::string();
+    });
+    held_.emplace(idx, std::move(netns));
+  }
+}
+
+UniqueFd Scanner::open_ns(const Namespace& ns) {
+  std::size_t idx = static_cast<std::size_t>(&ns - m_.namespaces.data());
+  if (auto it = held_.find(idx); it != held_.end()) {
+    return UniqueFd(::fcntl(it->second.get(), F_DUPFD_CLOEXEC, 3));
+  }
+  if (ns.path.empty()) return {};
+  UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
+  // The path names a pid; if that process exited and the pid was reused, the path now reaches
+  // another namespace. Only the identity decides.
+  auto id = ns_id_of(fd.get());
+  if (!id || *id != ns.id) return {};
+  return fd;
+}
+
+void Scanner::scan_mounts() {
+  struct stat own {};
+  NsId own_mntns{};
+  if (::stat("/proc/self/ns/mnt", &own) == 0) own_mntns = NsId{own.st_dev, own.st_ino};
+  // Indexes, not references: attach() may grow the vector, and mount namespaces found in a
+  // bind mount are scanned in turn.
+  for (std::size_t i = 0; i < m_.namespaces.size(); ++i) {
+    if (m_.namespaces[i].type != NsType::mnt) continue;
+    std::vector<NsfsMountEntry> entries;
+    pid_t rep = 0;
+    if (!m_.namespaces[i].procs.empty()) {
+      // A process is in it: its mountinfo is the cheapest read (one file for all mounts).
+      rep = m_.processes[m_.namespaces[i].procs.front()].pid;
+      std::string path = std::to_string(rep) + "/mountinfo";
+      if (!read_file_at(proc_, path.c_str(), buf_)) continue;
+      entries = nsfs_mounts_from_mountinfo(buf_);
+    } else {
+      // No process: listmount/statmount read it through an fd (kernel 6.8+).
+      UniqueFd fd = open_ns(m_.namespaces[i]);
+      if (!fd) continue;
+      auto listed = list_nsfs_mounts(fd.get());
+      if (!listed) continue;
+      entries = std::move(*listed);
+    }
+    ++m_.stats.mount_namespaces_read;
+    const NsId mntns = m_.namespaces[i].id;
+    for (auto& e : entries) {
+      std::size_t idx = attach(NsId{nsfs_, e.ino}, e.type, kNoProcess, Holder::mount, [&] {
+        if (mntns == own_mntns) return e.mount_point;
+        return rep ? "/proc/" + std::to_string(rep) + "/root" + e.mount_point : std::string();
+      });
+      auto& mounts = m_.namespaces[idx].mounts;
+      bool known = std::any_of(mounts.begin(), mounts.end(), [&](const NsfsMount& nm) {
+        return nm.mntns == mntns && nm.path == e.mount_point;
+      });
+      if (!known) mounts.push_back({std::move(e.mount_point), mntns});
+    }
+  }
+}
+
+std::size_t Scanner::add_related(UniqueFd fd, NsType type) {
+  auto id = ns_id_of(fd.get());
+  if (!id) return kNoProcess;
+  if (m_.find(*id)) return static_cast<std::size_t>(m_.find(*id) - m_.namespaces.data());
+  std::size_t idx = attach(*id, type, kNoProcess, Holder::child, [] { return std::string(); });
+  held_.emplace(idx, std::move(fd));
+  return idx;
+}
+
+void Scanner::read_relations() {
+  std::vector<std::pair<std::size_t, UniqueFd>> nets;
+  for (std::size_t i = 0; i < m_.namespaces.size(); ++i) {
+    const NsType type = m_.namespaces[i].type;
+    const bool hierarchical = type == NsType::pid || type == NsType::user;
+    const bool want_nsid = opt_.netnsid && type == NsType::net;
+    if (!hierarchical && !opt_.owners && !want_nsid) continue;
+    UniqueFd fd = open_ns(m_.namespaces[i]);
+    if (!fd) continue;
+    if (hierarchical) {
+      // EPERM at the top of the hierarchy the caller can see: no parent.
+      if (auto parent = ns_parent(fd.get())) {
+        std::size_t p = add_related(std::move(*parent), type);
+        if (p != kNoProcess) m_.namespaces[i].parent = m_.namespaces[p].id;
+      }
+    }
+    if (type == NsType::user) {
+      m_.namespaces[i].owner = m_.namespaces[i].parent;  // a user namespace's owner is its parent
+      if (auto uid = ns_owner_uid(fd.get())) m_.namespaces[i].creator_uid = *uid;
+    } else if (opt_.owners) {
+      if (auto owner = ns_owner(fd.get())) {
+        std::size_t o = add_related(std::move(*owner), NsType::user);
+        if (o != kNoProcess) m_.namespaces[i].owner = m_.namespaces[o].id;
+      }
+    }
+    if (want_nsid) nets.emplace_back(i, std::move(fd));
+  }
+  if (nets.empty()) return;
+  auto query = NetnsIdQuery::open();
+  if (!query) return;
+  std::vector<int> fds;
+  fds.reserve(nets.size());
+  for (const auto& n : nets) fds.push_back(n.second.get());
+  if (auto ids = query->nsids_of(fds)) {
+    for (std::size_t k = 0; k < nets.size() && k < ids->size(); ++k)
+      m_.namespaces[nets[k].first].netnsid = (*ids)[k];
+  }
+}
+
+}  // namespace
+
+Result<Model> scan(const ScanOptions& options) {
+  NSCTL_ASSIGN_OR_RETURN(dev_t nsfs, nsfs_device());
+  auto proc = open_dir_at(AT_FDCWD, options.proc_root);
+  if (!proc) return std::unexpected(proc.error());
+  Model model;
+  Scanner scanner(options, model, nsfs, proc->get());
+  std::vector<pid_t> pids;
+  pids.reserve(1024);
+  NSCTL_TRY(for_each_numeric_entry(proc->get(), [&](int pid) { pids.push_back(pid); }));
+  model.processes.reserve(pids.size());
+  for (pid_t pid : pids) scanner.scan_process(pid);
+  if (options.fds && options.sockets) scanner.probe_sockets();
+  if (options.mounts) scanner.scan_mounts();
+  scanner.read_relations();
+  model.finish();
+  return model;
+}
+
+}  // namespace nsctl
