@@ -9,10 +9,12 @@ std::string getopt_error(int c, char** argv) {
   // getopt_long leaves optind past the offending word.
   std::string_view word = optind > 0 ? argv[optind - 1] : "";
   if (c == ':') {
-    if (optopt) return fmt::format("option requires an argument -- '{}'", static_cast<char>(optopt));
+    if (optopt)
+      return fmt::format("option requires an argument -- '{}'", static_cast<char>(optopt));
     return fmt::format("option '{}' requires an argument", quoted(word));
   }
-  if (optopt) return fmt::format("invalid option -- '{}'", quoted(std::string(1, static_cast<char>(optopt))));
+  if (optopt)
+    return fmt::format("invalid option -- '{}'", quoted(std::string(1, static_cast<char>(optopt))));
   return fmt::format("unrecognized option '{}'", quoted(word));
 }
 

@@ -9,8 +9,8 @@ namespace nsctl::cli {
 
 // How the program was invoked: as "nsctl ls" or, through a link, as "lsns".
 struct Invocation {
-  std::string prog;  // "nsctl ls" or "lsns": for "Try '<prog> --help'"
-  std::string tag;   // "nsctl: ls" or "lsns": the prefix of error messages
+  std::string prog;     // "nsctl ls" or "lsns": for "Try '<prog> --help'"
+  std::string tag;      // "nsctl: ls" or "lsns": the prefix of error messages
   bool compat = false;  // invoked under a util-linux name: its exit codes
 };
 

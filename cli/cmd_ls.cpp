@@ -24,7 +24,8 @@ namespace {
 struct LsOptions {
   out::Options output;
   std::vector<LsColumn> columns;
-  bool columns_given = false;
+  std::optional<std::string> output_arg;  // -o LIST or -o +LIST
+  bool output_all = false;
   NsTypeSet types;
   std::optional<pid_t> task;
   std::optional<ino_t> ns;
@@ -73,13 +74,12 @@ void print_help(const Invocation& inv) {
   }
 }
 
-Outcome parse_columns(std::string_view list, LsOptions& o) {
-  if (!list.empty() && list.front() == '+') {
-    list.remove_prefix(1);  // "+LIST" extends the defaults
-    if (o.columns.empty()) o.columns.assign(std::begin(kDefaultColumns), std::end(kDefaultColumns));
-  } else {
+// Applies an --output list: "+LIST" extends the default columns, "LIST" replaces them.
+Outcome apply_columns(std::string_view list, LsOptions& o) {
+  if (!list.empty() && list.front() == '+')
+    list.remove_prefix(1);
+  else
     o.columns.clear();
-  }
   while (true) {
     std::size_t comma = list.find(',');
     std::string_view name = list.substr(0, comma);
@@ -89,11 +89,10 @@ Outcome parse_columns(std::string_view list, LsOptions& o) {
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
-  o.columns_given = true;
   return 0;
 }
 
-Outcome parse_options(int argc, char** argv, const Invocation& inv, LsOptions& o) {
+Outcome parse_options(int argc, char** argv, LsOptions& o) {
   enum { kOutputAll = 256, kContainer, kNoSockets };
   static const option kLong[] = {
       {"json", no_argument, nullptr, 'J'},
@@ -121,20 +120,24 @@ Outcome parse_options(int argc, char** argv, const Invocation& inv, LsOptions& o
   int c;
   while ((c = getopt_long(argc, argv, ":Jlno:Pp:ruWt:T::Q:HhV", kLong, nullptr)) != -1) {
     switch (c) {
-      case 'J': o.output.format = out::Format::json; break;
-      case 'l': o.list = true; break;
-      case 'n': o.output.headings = false; break;
+      case 'J':
+        o.output.format = out::Format::json;
+        break;
+      case 'l':
+        o.list = true;
+        break;
+      case 'n':
+        o.output.headings = false;
+        break;
       case 'o':
-        if (auto r = parse_columns(optarg, o); !r) return r;
+        o.output_arg = optarg;
         break;
       case kOutputAll:
-        o.columns.clear();
-        for (const auto& col : ls_columns())
-          if (!inv.compat || (col.id != LsColumn::container && col.id != LsColumn::holders))
-            o.columns.push_back(col.id);
-        o.columns_given = true;
+        o.output_all = true;
         break;
-      case 'P': o.persistent = true; break;
+      case 'P':
+        o.persistent = true;
+        break;
       case 'p': {
         auto pid = parse_decimal(optarg);
         if (!pid || *pid <= 0 || *pid > 0x3fffffff)
@@ -142,9 +145,15 @@ Outcome parse_options(int argc, char** argv, const Invocation& inv, LsOptions& o
         o.task = static_cast<pid_t>(*pid);
         break;
       }
-      case 'r': o.output.format = out::Format::raw; break;
-      case 'u': o.output.truncate = false; break;
-      case 'W': o.output.wrap = false; break;
+      case 'r':
+        o.output.format = out::Format::raw;
+        break;
+      case 'u':
+        o.output.truncate = false;
+        break;
+      case 'W':
+        o.output.wrap = false;
+        break;
       case 't': {
         auto type = ns_type_from_name(optarg);
         if (!type) return failure(fmt::format("unknown namespace type: {}", quoted(optarg)));
@@ -153,36 +162,55 @@ Outcome parse_options(int argc, char** argv, const Invocation& inv, LsOptions& o
       }
       case 'T': {
         std::string_view rel = optarg ? optarg : "owner";
-        if (rel == "owner") o.tree = TreeKind::owner;
-        else if (rel == "parent") o.tree = TreeKind::parent;
-        else if (rel == "process") o.tree = TreeKind::process;
-        else return failure(fmt::format("unknown tree type: {}", quoted(rel)));
+        if (rel == "owner")
+          o.tree = TreeKind::owner;
+        else if (rel == "parent")
+          o.tree = TreeKind::parent;
+        else if (rel == "process")
+          o.tree = TreeKind::process;
+        else
+          return failure(fmt::format("unknown tree type: {}", quoted(rel)));
         break;
       }
-      case 'Q': o.filter = optarg; break;
-      case 'H': o.list_columns = true; break;
-      case 'h': o.help = true; break;
-      case 'V': o.version = true; break;
-      case kContainer: o.container = optarg; break;
-      case kNoSockets: o.no_sockets = true; break;
-      default: return usage_error(getopt_error(c, argv));
+      case 'Q':
+        o.filter = optarg;
+        break;
+      case 'H':
+        o.list_columns = true;
+        break;
+      case 'h':
+        o.help = true;
+        break;
+      case 'V':
+        o.version = true;
+        break;
+      case kContainer:
+        o.container = optarg;
+        break;
+      case kNoSockets:
+        o.no_sockets = true;
+        break;
+      default:
+        return usage_error(getopt_error(c, argv));
     }
   }
   if (o.list && o.tree != TreeKind::none)
     return usage_error("options --list and --tree are mutually exclusive");
+  // As lsns: without --list, rows hang under the row of their process's parent.
+  if (!o.list && o.tree == TreeKind::none) o.tree = TreeKind::process;
   if (optind < argc) {
     auto ino = parse_decimal(argv[optind]);
     if (!ino || *ino <= 0)
       return failure(fmt::format("invalid namespace argument: '{}'", quoted(argv[optind])));
     o.ns = static_cast<ino_t>(*ino);
-    if (optind + 1 < argc) return usage_error(fmt::format("unexpected argument '{}'", quoted(argv[optind + 1])));
+    if (optind + 1 < argc)
+      return usage_error(fmt::format("unexpected argument '{}'", quoted(argv[optind + 1])));
   }
   return 0;
 }
 
 int list_columns(const LsOptions& o, const Invocation& inv) {
-  std::vector<out::Column> cols = {
-      {.name = "NAME"}, {.name = "TYPE"}, {.name = "DESCRIPTION"}};
+  std::vector<out::Column> cols = {{.name = "NAME"}, {.name = "TYPE"}, {.name = "DESCRIPTION"}};
   std::vector<out::Row> rows;
   for (const auto& c : ls_columns()) {
     if (inv.compat && (c.id == LsColumn::container || c.id == LsColumn::holders)) continue;
@@ -196,11 +224,33 @@ int list_columns(const LsOptions& o, const Invocation& inv) {
   return 0;
 }
 
+// Adds to `selected` (kept in model order) the owners or parents of every selected namespace,
+// transitively.
+void add_ancestors(const Model& model, TreeKind tree, std::vector<std::size_t>& selected) {
+  std::vector<bool> in(model.namespaces.size(), false);
+  for (std::size_t i : selected) in[i] = true;
+  std::vector<std::size_t> work = selected;
+  while (!work.empty()) {
+    const Namespace& ns = model.namespaces[work.back()];
+    work.pop_back();
+    const std::optional<NsId>& up = tree == TreeKind::owner ? ns.owner : ns.parent;
+    const Namespace* next = up ? model.find(*up) : nullptr;
+    if (!next) continue;
+    std::size_t i = static_cast<std::size_t>(next - model.namespaces.data());
+    if (in[i]) continue;
+    in[i] = true;
+    work.push_back(i);
+  }
+  selected.clear();
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (in[i]) selected.push_back(i);
+}
+
 }  // namespace
 
 Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   LsOptions o;
-  if (auto r = parse_options(argc, argv, inv, o); !r) return r;
+  if (auto r = parse_options(argc, argv, o); !r) return r;
   if (o.help) {
     print_help(inv);
     return 0;
@@ -211,12 +261,19 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   }
   if (o.list_columns) return list_columns(o, inv);
 
-  if (!o.columns_given) {
+  // The columns, as lsns settles them: the defaults (listing network namespaces adds their
+  // ids and bind mounts), then -o replaces or, with "+", extends them.
+  if (o.output_all) {
+    for (const auto& col : ls_columns())
+      if (!inv.compat || (col.id != LsColumn::container && col.id != LsColumn::holders))
+        o.columns.push_back(col.id);
+  } else {
     o.columns.assign(std::begin(kDefaultColumns), std::end(kDefaultColumns));
-    // As lsns: listing network namespaces shows their ids and bind mounts by default.
     if (o.types.contains(NsType::net))
       o.columns.insert(o.columns.end() - 1, {LsColumn::netnsid, LsColumn::nsfs});
     if (o.container) o.columns.insert(o.columns.end() - 1, LsColumn::container);
+    if (o.output_arg)
+      if (auto r = apply_columns(*o.output_arg, o); !r) return r;
   }
 
   // The filter may name any column; it is evaluated on cell text.
@@ -233,21 +290,25 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
       if (const LsColumnInfo* c = ls_column(name)) needed.push_back(c->id);
     filter = std::move(*parsed);
   }
-  auto uses = [&](LsColumn c) { return std::find(needed.begin(), needed.end(), c) != needed.end(); };
+  auto uses = [&](LsColumn c) {
+    return std::find(needed.begin(), needed.end(), c) != needed.end();
+  };
 
   ScanOptions scan_options;
   scan_options.sockets = !o.no_sockets;
   scan_options.owners = uses(LsColumn::ons) || o.tree == TreeKind::owner;
   scan_options.netnsid = uses(LsColumn::netnsid);
-  scan_options.commands = uses(LsColumn::command) ? ScanOptions::Detail::representatives
-                                                  : ScanOptions::Detail::none;
+  scan_options.commands =
+      uses(LsColumn::command) ? ScanOptions::Detail::representatives : ScanOptions::Detail::none;
   scan_options.containers = uses(LsColumn::container) || o.container
                                 ? ScanOptions::Detail::representatives
                                 : ScanOptions::Detail::none;
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());
   if (model->stats.denied)
-    fmt::print(stderr, "{}: {} process{} could not be read (permission denied): run as root to see all namespaces\n",
+    fmt::print(stderr,
+               "{}: {} process{} could not be read (permission denied): run as root to see all "
+               "namespaces\n",
                inv.tag, model->stats.denied, model->stats.denied == 1 ? "" : "es");
 
   const Process* task = nullptr;
@@ -278,18 +339,27 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
     selected.push_back(i);
   }
   if (o.ns && selected.empty()) return failure(fmt::format("not found namespace: {}", *o.ns));
+  // As lsns, a tree by owner or parent shows the ancestors of what it shows, whatever their
+  // type, so that every row hangs where it belongs.
+  if (o.tree == TreeKind::owner || o.tree == TreeKind::parent)
+    add_ancestors(*model, o.tree, selected);
 
+  // The tree is drawn in COMMAND for the process tree (as lsns), else in NS; without that
+  // column there is no tree.
+  const LsColumn tree_column = o.tree == TreeKind::process ? LsColumn::command : LsColumn::ns;
+  if (std::find(o.columns.begin(), o.columns.end(), tree_column) == o.columns.end())
+    o.tree = TreeKind::none;
   std::vector<out::Column> columns;
   for (LsColumn c : o.columns) {
-    out::Column col = std::find_if(ls_columns().begin(), ls_columns().end(),
-                                   [&](const LsColumnInfo& info) { return info.id == c; })
-                          ->format;
-    // The tree is drawn in COMMAND for the process tree (as lsns), else in NS.
-    col.tree = o.tree != TreeKind::none &&
-               (o.tree == TreeKind::process ? c == LsColumn::command : c == LsColumn::ns);
+    out::Column col =
+        std::find_if(ls_columns().begin(), ls_columns().end(), [&](const LsColumnInfo& info) {
+          return info.id == c;
+        })->format;
+    col.tree = o.tree != TreeKind::none && c == tree_column;
     columns.push_back(std::move(col));
   }
   o.output.tree = o.tree != TreeKind::none;
+  view.tree = o.tree;
   if (o.output.format == out::Format::table) o.output.width = out::terminal_width(STDOUT_FILENO);
   std::string text = out::render(columns, ls_rows(*model, selected, view), o.output);
   std::fwrite(text.data(), 1, text.size(), stdout);

@@ -72,17 +72,33 @@ Outcome parse_options(int argc, char** argv, PsOptions& o) {
         o.ref = static_cast<pid_t>(*pid);
         break;
       }
-      case 'g': o.group = true; break;
-      case kContainer: o.container = optarg; break;
-      case 'J': o.output.format = out::Format::json; break;
-      case 'r': o.output.format = out::Format::raw; break;
-      case 'n': o.output.headings = false; break;
-      case 'u': o.output.truncate = false; break;
-      case 'h': o.help = true; break;
-      default: return usage_error(getopt_error(c, argv));
+      case 'g':
+        o.group = true;
+        break;
+      case kContainer:
+        o.container = optarg;
+        break;
+      case 'J':
+        o.output.format = out::Format::json;
+        break;
+      case 'r':
+        o.output.format = out::Format::raw;
+        break;
+      case 'n':
+        o.output.headings = false;
+        break;
+      case 'u':
+        o.output.truncate = false;
+        break;
+      case 'h':
+        o.help = true;
+        break;
+      default:
+        return usage_error(getopt_error(c, argv));
     }
   }
-  if (optind < argc) return usage_error(fmt::format("unexpected argument '{}'", quoted(argv[optind])));
+  if (optind < argc)
+    return usage_error(fmt::format("unexpected argument '{}'", quoted(argv[optind])));
   return 0;
 }
 
@@ -183,7 +199,8 @@ Outcome run_ps(const Invocation& inv, int argc, char** argv) {
                inv.tag, ref->pid);
   }
   if (model->stats.denied)
-    fmt::print(stderr, "{}: {} process{} could not be read (permission denied): run as root to see all\n",
+    fmt::print(stderr,
+               "{}: {} process{} could not be read (permission denied): run as root to see all\n",
                inv.tag, model->stats.denied, model->stats.denied == 1 ? "" : "es");
 
   struct Listed {
@@ -214,16 +231,17 @@ Outcome run_ps(const Invocation& inv, int argc, char** argv) {
             json_string(l.p->command)));
       text = json_document("processes", objects);
     } else {
-      std::vector<out::Column> cols = {col("PID", true), col("PPID", true), col("USER"),
-                                       col("CONTAINER"), col("NAMESPACES"),
-                                       col("COMMAND", false, true)};
+      std::vector<out::Column> cols = {col("PID", true),  col("PPID", true),
+                                       col("USER"),       col("CONTAINER"),
+                                       col("NAMESPACES"), col("COMMAND", false, true)};
       std::vector<out::Row> rows;
       for (const auto& l : listed)
-        rows.push_back(out::Row{{std::to_string(l.p->pid), std::to_string(l.p->ppid),
-                                 user_name(l.p->uid), container_text(*l.p),
-                                 namespaces_text(*l.p, l.diff), l.p->command},
-                                {}});
-      if (o.output.format == out::Format::table) o.output.width = out::terminal_width(STDOUT_FILENO);
+        rows.push_back(
+            out::Row{{std::to_string(l.p->pid), std::to_string(l.p->ppid), user_name(l.p->uid),
+                      container_text(*l.p), namespaces_text(*l.p, l.diff), l.p->command},
+                     {}});
+      if (o.output.format == out::Format::table)
+        o.output.width = out::terminal_width(STDOUT_FILENO);
       text = out::render(cols, rows, o.output);
     }
   } else {
@@ -262,12 +280,13 @@ Outcome run_ps(const Invocation& inv, int argc, char** argv) {
       std::vector<out::Row> rows;
       for (const auto* members : ordered) {
         const Listed& first = *members->front();
-        rows.push_back(out::Row{{std::to_string(members->size()), container_text(*first.p),
-                                 namespaces_text(*first.p, first.diff), pids_text(*members, ","),
-                                 first.p->command},
-                                {}});
+        rows.push_back(out::Row{
+            {std::to_string(members->size()), container_text(*first.p),
+             namespaces_text(*first.p, first.diff), pids_text(*members, ","), first.p->command},
+            {}});
       }
-      if (o.output.format == out::Format::table) o.output.width = out::terminal_width(STDOUT_FILENO);
+      if (o.output.format == out::Format::table)
+        o.output.width = out::terminal_width(STDOUT_FILENO);
       text = out::render(cols, rows, o.output);
     }
   }

@@ -1,9 +1,8 @@
 #include "ls_view.hpp"
 
 #include <pwd.h>
-#include <sys/stat.h>
-
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <unordered_map>
 
@@ -135,24 +134,41 @@ const LsColumnInfo* ls_column(std::string_view name) {
 std::string ls_cell(const Model& model, const Namespace& ns, LsColumn column, const LsView& view) {
   const Process* rep = representative(model, ns);
   switch (column) {
-    case LsColumn::ns: return std::to_string(ns.id.ino);
-    case LsColumn::type: return std::string(name(ns.type));
-    case LsColumn::path: return ns.path;
-    case LsColumn::nprocs: return std::to_string(ns.procs.size());
-    case LsColumn::pid: return rep ? std::to_string(rep->pid) : "";
-    case LsColumn::ppid: return rep ? std::to_string(rep->ppid) : "";
-    case LsColumn::command: return rep ? rep->command : "";
-    case LsColumn::uid: return rep ? std::to_string(rep->uid) : "";
-    case LsColumn::user: return rep ? user_name(rep->uid) : "";
+    case LsColumn::ns:
+      return std::to_string(ns.id.ino);
+    case LsColumn::type:
+      return std::string(name(ns.type));
+    case LsColumn::path:
+      return ns.path;
+    case LsColumn::nprocs:
+      return std::to_string(ns.procs.size());
+    case LsColumn::pid:
+      return rep ? std::to_string(rep->pid) : "";
+    case LsColumn::ppid:
+      return rep ? std::to_string(rep->ppid) : "";
+    case LsColumn::command:
+      return rep ? rep->command : "";
+    // Without a process, a user namespace still has its creator (as lsns shows it).
+    case LsColumn::uid:
+      if (rep) return std::to_string(rep->uid);
+      return ns.creator_uid ? std::to_string(*ns.creator_uid) : "";
+    case LsColumn::user:
+      if (rep) return user_name(rep->uid);
+      return ns.creator_uid ? user_name(*ns.creator_uid) : "";
     case LsColumn::netnsid:
       if (ns.type != NsType::net || !ns.netnsid) return "";
       return *ns.netnsid < 0 ? "unassigned" : std::to_string(*ns.netnsid);
-    case LsColumn::nsfs: return nsfs_text(model, ns, view.wrap);
+    case LsColumn::nsfs:
+      return nsfs_text(model, ns, view.wrap);
     // lsns prints 0 where a namespace has no parent (or owner) it can see.
-    case LsColumn::pns: return std::to_string(ns.parent ? ns.parent->ino : 0);
-    case LsColumn::ons: return std::to_string(ns.owner ? ns.owner->ino : 0);
-    case LsColumn::container: return rep && rep->container ? rep->container->display() : "";
-    case LsColumn::holders: return holders_text(ns);
+    case LsColumn::pns:
+      return std::to_string(ns.parent ? ns.parent->ino : 0);
+    case LsColumn::ons:
+      return std::to_string(ns.owner ? ns.owner->ino : 0);
+    case LsColumn::container:
+      return rep && rep->container ? rep->container->display() : "";
+    case LsColumn::holders:
+      return holders_text(ns);
   }
   return "";
 }
@@ -162,7 +178,8 @@ std::vector<out::Row> ls_rows(const Model& model, const std::vector<std::size_t>
   auto make_row = [&](std::size_t i) {
     out::Row row;
     row.cells.reserve(view.columns.size());
-    for (LsColumn c : view.columns) row.cells.push_back(ls_cell(model, model.namespaces[i], c, view));
+    for (LsColumn c : view.columns)
+      row.cells.push_back(ls_cell(model, model.namespaces[i], c, view));
     return row;
   };
   std::vector<out::Row> rows;
@@ -185,21 +202,24 @@ std::vector<out::Row> ls_rows(const Model& model, const std::vector<std::size_t>
   };
   constexpr std::size_t kRoot = static_cast<std::size_t>(-1);
   std::vector<std::size_t> parent(selected.size(), kRoot);
+  // lsns's process tree: a row hangs under the latest row so far whose representative is the
+  // parent process of this row's representative, whatever the types of the two rows.
+  std::unordered_map<pid_t, std::size_t> latest_row_of;
   for (std::size_t k = 0; k < selected.size(); ++k) {
     const Namespace& ns = model.namespaces[selected[k]];
     std::optional<std::size_t> p;
     if (view.tree == TreeKind::owner) p = slot_of(ns.owner);
     if (view.tree == TreeKind::parent) p = slot_of(ns.parent);
     if (view.tree == TreeKind::process) {
-      // The namespace of the same type that the representative's parent process is in.
       const Process* rep = representative(model, ns);
-      const Process* pp = rep ? model.process(rep->ppid) : nullptr;
-      if (pp && pp->ns[index(ns.type)] != ns.id) p = slot_of(pp->ns[index(ns.type)]);
+      if (!rep) continue;
+      if (auto it = latest_row_of.find(rep->ppid); it != latest_row_of.end()) p = it->second;
+      latest_row_of[rep->pid] = k;
     }
     if (p && *p != k) parent[k] = *p;
   }
-  // Break any cycle (only possible through pid reuse in process mode): a node whose ancestor
-  // chain comes back to it becomes a root.
+  // Break any cycle (owner and parent links come from the kernel and have none; this is a
+  // guard): a node whose ancestor chain comes back to it becomes a root.
   for (std::size_t k = 0; k < selected.size(); ++k) {
     std::size_t steps = 0;
     for (std::size_t a = parent[k]; a != kRoot; a = parent[a]) {

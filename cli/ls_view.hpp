@@ -12,8 +12,21 @@
 namespace nsctl::cli {
 
 enum class LsColumn {
-  ns, type, path, nprocs, pid, ppid, command, uid, user, netnsid, nsfs, pns, ons,
-  container, holders
+  ns,
+  type,
+  path,
+  nprocs,
+  pid,
+  ppid,
+  command,
+  uid,
+  user,
+  netnsid,
+  nsfs,
+  pns,
+  ons,
+  container,
+  holders
 };
 
 struct LsColumnInfo {

@@ -280,10 +280,9 @@ Scan scan_path(std::string_view path) {
       scan.found = std::move(c);
       ++scan.depth;
     }
-    if (is_vm) {
-      // Everything below a VM's scope is the hypervisor's, not a container's.
-      return Scan{};
-    }
+    // Everything below a VM's scope is the hypervisor's: no container there (though the
+    // hypervisor itself may run inside one found above).
+    if (is_vm) break;
     current = next;
     prev_was_pod = is_pod;
     prev = comp;

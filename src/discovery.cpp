@@ -74,11 +74,16 @@ constexpr std::size_t kNoProcess = static_cast<std::size_t>(-1);
 // Path preference for Namespace::path: the most direct handle wins.
 int path_rank(Holder h) {
   switch (h) {
-    case Holder::process: return 4;
-    case Holder::thread: return 3;
-    case Holder::fd: return 2;
-    case Holder::mount: return 1;
-    default: return 0;
+    case Holder::process:
+      return 4;
+    case Holder::thread:
+      return 3;
+    case Holder::fd:
+      return 2;
+    case Holder::mount:
+      return 1;
+    default:
+      return 0;
   }
 }
 
@@ -260,9 +265,8 @@ void Scanner::scan_fds(int pid_dir, pid_t pid) {
     NumberText name_text(fd);
     if (!readlink_at(fds->get(), name_text, link_)) return;
     if (auto l = parse_ns_link(link_)) {
-      attach(NsId{nsfs_, l->ino}, l->type, kNoProcess, Holder::fd, [&] {
-        return "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
-      });
+      attach(NsId{nsfs_, l->ino}, l->type, kNoProcess, Holder::fd,
+             [&] { return "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd); });
     } else if (opt_.sockets) {
       if (auto sock = parse_socket_link(link_); sock && seen_sockets_.insert(*sock).second)
         sockets_.push_back({pid, fd});
@@ -291,9 +295,8 @@ void Scanner::probe_sockets() {
       ns->holders |= static_cast<std::uint8_t>(Holder::socket);
       continue;
     }
-    std::size_t idx = attach(*id, NsType::net, kNoProcess, Holder::socket, [] {
-      return std::string();
-    });
+    std::size_t idx =
+        attach(*id, NsType::net, kNoProcess, Holder::socket, [] { return std::string(); });
     held_.emplace(idx, std::move(netns));
   }
 }

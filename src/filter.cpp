@@ -260,6 +260,26 @@ Type static_type(const Node& n) {
   }
 }
 
+// Input echoed in an error message: quoted, cut short (at a character boundary), control
+// bytes escaped, so a hostile expression cannot make a huge or terminal-garbling message.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kMax = 40;
+  std::size_t n = std::min(text.size(), kMax);
+  while (n < text.size() && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  std::string out = "'";
+  for (const char c : text.substr(0, n)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += fmt::format("\\x{:02x}", b);
+    } else {
+      out += c;
+    }
+  }
+  if (n < text.size()) out += "...";
+  out += "'";
+  return out;
+}
+
 // ---- Lexer ----------------------------------------------------------------------------------
 
 enum class Tok {
@@ -440,13 +460,15 @@ class Lexer {
     std::size_t j = i;
     while (j < src_.size() && is_name_char(src_[j])) ++j;
     const std::string_view text = src_.substr(start, j - start);
-    if (j != i) return error_at(start, fmt::format("invalid number '{}'", text));
-    auto too_large = [&] { return error_at(start, fmt::format("number '{}' too large", text)); };
+    if (j != i) return error_at(start, fmt::format("invalid number {}", quoted(text)));
+    auto too_large = [&] {
+      return error_at(start, fmt::format("number {} too large", quoted(text)));
+    };
 
     t.text = text;
     if (is_float) {
       const auto f = parse_float(text);
-      if (!f) return too_large();  // the only way "digits.digits" fails
+      if (!f) return error_at(start, fmt::format("number {} out of range", quoted(text)));
       t.kind = Tok::flt;
       t.fnum = *f;
     } else {
@@ -492,22 +514,9 @@ class Lexer {
   std::size_t pos_ = 0;
 };
 
-// How a token is shown in an error: quoted, cut short, control bytes escaped.
+// How a token is shown in an error.
 std::string describe(const Token& t) {
-  if (t.kind == Tok::end) return "end of expression";
-  constexpr std::size_t kMax = 40;
-  std::string out = "'";
-  for (std::size_t i = 0; i < t.text.size() && i < kMax; ++i) {
-    const auto b = static_cast<unsigned char>(t.text[i]);
-    if (b < 0x20 || b == 0x7f) {
-      out += fmt::format("\\x{:02x}", b);
-    } else {
-      out += t.text[i];
-    }
-  }
-  if (t.text.size() > kMax) out += "...";
-  out += "'";
-  return out;
+  return t.kind == Tok::end ? std::string("end of expression") : quoted(t.text);
 }
 
 }  // namespace
@@ -613,7 +622,8 @@ class Parser {
         n->regex = std::make_unique<Regex>();
         const std::string err = n->regex->compile(right->value.str);
         if (!err.empty()) {
-          return invalid(fmt::format("invalid regular expression '{}': {}", right->value.str, err));
+          return invalid(
+              fmt::format("invalid regular expression {}: {}", quoted(right->value.str), err));
         }
       }
       n->children.push_back(std::move(left));
@@ -640,7 +650,7 @@ class Parser {
       if (side->kind != NodeKind::literal) continue;
       const std::string before = side->value.str;
       if (!cast(side->value, t)) {
-        return lex_.error_at(side->offset, fmt::format("'{}' is not a number", before));
+        return lex_.error_at(side->offset, fmt::format("{} is not a number", quoted(before)));
       }
     }
     out = t;
@@ -716,7 +726,8 @@ class Parser {
     std::string upper(tok_.text);
     for (char& c : upper) c = to_upper(c);
     const auto kind = column_kind_(upper);
-    if (!kind) return lex_.error_at(tok_.offset, fmt::format("unknown column '{}'", tok_.text));
+    if (!kind)
+      return lex_.error_at(tok_.offset, fmt::format("unknown column {}", quoted(tok_.text)));
     auto n = std::make_unique<Node>();
     n->kind = NodeKind::column;
     n->offset = tok_.offset;

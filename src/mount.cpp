@@ -43,6 +43,9 @@ sys::MntIdReq make_req(const NsRef& ns, std::uint64_t mnt_id, std::uint64_t para
   return req;
 }
 
+// Two paths of at most PATH_MAX fit long before this; beyond it something is wrong.
+constexpr std::size_t kMaxStatmountBuffer = 1 << 20;
+
 // A statmount(2) buffer: the fixed struct followed by its strings, 8-byte aligned.
 class StatmountBuffer {
  public:
@@ -72,8 +75,8 @@ Result<bool> stat_mount(const NsRef& ns, std::uint64_t mnt_id, std::uint64_t mas
     std::size_t size = whole_buffer ? buf.size() : sizeof(sys::Statmount);
     if (sys::statmount(&req, buf.get(), size, 0) == 0) return true;
     if (errno == ENOENT) return false;
-    if (errno == EOVERFLOW && whole_buffer) {  // the strings did not fit
-      buf.grow();
+    if (errno == EOVERFLOW && whole_buffer && buf.size() < kMaxStatmountBuffer) {
+      buf.grow();  // the strings did not fit
       continue;
     }
     if (errno == EINTR) continue;
@@ -144,10 +147,13 @@ Result<std::vector<NsfsMountEntry>> list_nsfs_mounts(int mntns_fd) {
       if (!present) continue;
       auto root = buf.str(sys::kStatmountMntRoot, buf.get()->mnt_root);
       auto point = buf.str(sys::kStatmountMntPoint, buf.get()->mnt_point);
-      if (!root || !point) continue;
+      if (!root) continue;
       auto link = parse_ns_link(*root);
       if (!link) continue;
-      entries.push_back(NsfsMountEntry{std::string(*point), link->type, link->ino});
+      // No mount point when the mount is not reachable from the namespace's root: it still
+      // holds the namespace, so it is listed (mountinfo omits it).
+      entries.push_back(
+          NsfsMountEntry{point ? std::string(*point) : std::string(), link->type, link->ino});
     }
     if (static_cast<std::size_t>(n) < ids.size()) break;
     last = ids.back();

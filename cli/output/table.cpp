@@ -78,7 +78,7 @@ std::string join_lines(std::string_view s) {
 std::string render_raw(const std::vector<Column>& columns, const std::vector<Line>& lines,
                        const Options& options) {
   std::string out;
-  if (lines.empty()) return out;
+  if (lines.empty() || columns.empty()) return out;
   if (options.headings) {
     for (std::size_t c = 0; c < columns.size(); ++c) {
       if (c) out += ' ';

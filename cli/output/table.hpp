@@ -20,7 +20,7 @@ struct Column {
   std::string name;  // header text, e.g. "NS", "NPROCS"; JSON key is the name lower-cased
   Kind kind = Kind::string;
   bool right = false;     // right-aligned (lsns: NS, NPROCS, PID, PPID, UID, PNS, ONS, NETNSID)
-  bool truncate = false;  // may be truncated to fit the terminal width (lsns: COMMAND)
+  bool truncate = false;  // may be cut to fit the terminal (lsns 2.38.1: COMMAND; not PATH)
   bool wrap = false;      // may hold several lines separated by '\n' (lsns: NSFS)
   bool tree = false;      // in tree mode, this column draws the tree (lsns -T: NS)
   // libsmartcols' absolute width hint (lsns: NS 10, TYPE 5, NPROCS 5, PID 5, PPID 5, PNS 10,

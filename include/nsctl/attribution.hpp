@@ -10,6 +10,8 @@
 // one, so a host service such as docker-compose.service is never taken for a container.
 //
 // Paths are as the reader's cgroup namespace shows them: run from the host, they are full.
+// Kernel: /proc/PID/cgroup exists since 2.6.24, its cgroup v2 line ("0::") since 4.5; nothing
+// here needs more.
 #pragma once
 
 #include <sys/types.h>

@@ -19,18 +19,18 @@ namespace nsctl {
 
 // What keeps a namespace alive. A namespace may have several holders.
 enum class Holder : std::uint8_t {
-  process = 1 << 0,   // a thread-group leader's /proc/PID/ns link
-  thread = 1 << 1,    // a non-leader thread's /proc/PID/task/TID/ns link
-  fd = 1 << 2,        // an open nsfs file descriptor
-  mount = 1 << 3,     // a bind mount of its nsfs file, in some mount namespace
-  socket = 1 << 4,    // a socket created in it (network namespaces)
-  child = 1 << 5,     // a descendant namespace (user and pid ancestors, owning user ns)
+  process = 1 << 0,  // a thread-group leader's /proc/PID/ns link
+  thread = 1 << 1,   // a non-leader thread's /proc/PID/task/TID/ns link
+  fd = 1 << 2,       // an open nsfs file descriptor
+  mount = 1 << 3,    // a bind mount of its nsfs file, in some mount namespace
+  socket = 1 << 4,   // a socket created in it (network namespaces)
+  child = 1 << 5,    // a descendant namespace (user and pid ancestors, owning user ns)
 };
 
 struct Process {
   pid_t pid = 0;
   pid_t ppid = 0;
-  uid_t uid = 0;   // owner of /proc/PID: the effective uid (root for non-dumpable processes)
+  uid_t uid = 0;  // owner of /proc/PID: the effective uid (root for non-dumpable processes)
   std::string comm;
   // The arguments joined by spaces (comm for kernel threads); by default read only for
   // processes that are the lowest pid of some namespace (the representatives), while the
@@ -45,24 +45,24 @@ struct Process {
 
 // An nsfs bind mount that holds a namespace.
 struct NsfsMount {
-  std::string path;     // the mount point, as seen in `mntns`
-  NsId mntns;           // the mount namespace the mount lives in
+  std::string path;  // the mount point, as seen in `mntns`
+  NsId mntns;        // the mount namespace the mount lives in
 };
 
 struct Namespace {
   NsId id;
   NsType type = NsType::mnt;
-  std::uint8_t holders = 0;     // bitwise-or of Holder
+  std::uint8_t holders = 0;  // bitwise-or of Holder
   // Processes (indexes into Model::processes, ascending pid) with a task in this namespace.
   std::vector<std::size_t> procs;
   // A path that reaches the namespace now: /proc/PID/ns/TYPE, /proc/PID/task/TID/ns/TYPE,
   // /proc/PID/fd/N or a bind mount; empty if only a socket or a child holds it.
   std::string path;
   std::vector<NsfsMount> mounts;
-  std::optional<NsId> parent;   // pid and user namespaces (NS_GET_PARENT)
-  std::optional<NsId> owner;    // the owning user namespace (NS_GET_USERNS)
+  std::optional<NsId> parent;        // pid and user namespaces (NS_GET_PARENT)
+  std::optional<NsId> owner;         // the owning user namespace (NS_GET_USERNS)
   std::optional<uid_t> creator_uid;  // user namespaces: NS_GET_OWNER_UID
-  std::optional<int> netnsid;   // network namespaces: the id our netns gave it; -1: unassigned
+  std::optional<int> netnsid;        // network namespaces: the id our netns gave it; -1: unassigned
 
   bool has(Holder h) const { return holders & static_cast<std::uint8_t>(h); }
 };

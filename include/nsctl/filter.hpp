@@ -60,15 +60,18 @@ class Filter {
   // counted in characters (UTF-8 code points):
   //   "empty expression"
   //   "unknown column 'FOO' at position 1"
-  //   "unexpected ')' at position 12", "unexpected character '=' at position 4 (did you mean '==')"
+  //   "unexpected ')' at position 12", "unexpected 'PID' at position 5"
+  //   "unexpected character '=' at position 4 (did you mean '=='?)", "unexpected byte 0x01 at ..."
   //   "unterminated string at position 5"                (where the string starts)
   //   "expected a value after '==' at position 9"        (where the value should be)
   //   "missing ')' for '(' at position 3"                (where the '(' is)
   //   "expected a string after '=~' at position 7"
-  //   "invalid number '12x' at position 3", "number '99999999999999999999' too large at ..."
+  //   "invalid number '12x' at position 3", "number '99999999999999999999' too large at ...",
+  //   "number '1000...0.5' out of range at ..."            (a float beyond long double)
   //   "'abc' is not a number at position 6"              (a literal a comparison needs as one)
   //   "invalid regular expression '([': <regerror text>"
   //   "expression nested too deeply (more than 256 levels) at position 257"
+  // Input echoed in a message is quoted, cut after 40 bytes ("...") and control bytes escaped.
   static Result<Filter> parse(
       std::string_view expr,
       const std::function<std::optional<ValueKind>(std::string_view)>& column_kind);

@@ -15,9 +15,12 @@ namespace nsctl {
 
 // One nsfs mount: a namespace that stays alive because its file is mounted somewhere.
 struct NsfsMountEntry {
-  std::string mount_point;  // as seen inside that mount namespace (any byte but NUL)
-  NsType type;              // from the mount's root, "net:[4026532281]"
-  ino_t ino;                // the namespace's inode (on the nsfs device, see nsfs_device())
+  // As seen inside that mount namespace (any byte but NUL). From listmount: relative to the
+  // caller's root in its own namespace, to the root mount ("/") in another; empty for a mount
+  // not reachable from there (which mountinfo omits).
+  std::string mount_point;
+  NsType type = NsType::net;  // from the mount's root, "net:[4026532281]"
+  ino_t ino = 0;              // the namespace's inode (on the nsfs device, see nsfs_device())
   bool operator==(const NsfsMountEntry&) const = default;
 };
 

@@ -1,6 +1,8 @@
 #include "support/forked.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +48,32 @@ ChildResult run_in_child(const std::function<int()>& fn) {
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+ChildResult run_in_new_proc(const std::function<int()>& fn) {
+  return run_in_child([&] {
+    if (::unshare(CLONE_NEWPID | CLONE_NEWNS) != 0) {
+      std::perror("unshare(CLONE_NEWPID|CLONE_NEWNS)");
+      return ChildResult::kSkip;
+    }
+    std::fflush(nullptr);
+    pid_t init = ::fork();
+    if (init < 0) return 1;
+    if (init == 0) {
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          ::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0) {
+        std::perror("mount /proc");
+        ::_exit(1);
+      }
+      int rc = fn();
+      std::fflush(nullptr);
+      ::_exit(rc);
+    }
+    int status = 0;
+    while (::waitpid(init, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  });
 }
 
 }  // namespace nsctl::test

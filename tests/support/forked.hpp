@@ -8,8 +8,8 @@
 namespace nsctl::test {
 
 struct ChildResult {
-  int exit_code = -1;    // the child's exit status, or -1 if it died by a signal
-  int signal = 0;        // the signal that killed it, or 0
+  int exit_code = -1;       // the child's exit status, or -1 if it died by a signal
+  int signal = 0;           // the signal that killed it, or 0
   std::string stderr_text;  // everything the child wrote to fd 2
   bool skipped() const { return exit_code == kSkip; }
   static constexpr int kSkip = 77;
@@ -19,13 +19,24 @@ struct ChildResult {
 // "skip"). The parent waits and returns what happened.
 ChildResult run_in_child(const std::function<int()>& fn);
 
+// As run_in_child, but `fn` runs as PID 1 of a new pid namespace with a private mount
+// namespace and its own /proc: it sees only the processes it starts, so tools that scan /proc
+// give answers that nothing else on the machine can change. Everything in the pid namespace
+// is killed when `fn` returns.
+ChildResult run_in_new_proc(const std::function<int()>& fn);
+
+// What NSCTL_EXPECT_CHILD_OK checks: a function to run in a child, or a finished child.
+inline ChildResult child_result(const ChildResult& r) { return r; }
+inline ChildResult child_result(const std::function<int()>& fn) { return run_in_child(fn); }
+
 }  // namespace nsctl::test
 
-// In a test body: run `fn` in a child; fail with its stderr unless it exits 0, skip on 77.
-#define NSCTL_EXPECT_CHILD_OK(...)                                                    \
-  do {                                                                                 \
-    auto nsctl_child_ = ::nsctl::test::run_in_child(__VA_ARGS__);                              \
-    if (nsctl_child_.skipped()) GTEST_SKIP() << nsctl_child_.stderr_text;              \
-    EXPECT_EQ(nsctl_child_.exit_code, 0)                                               \
-        << "signal " << nsctl_child_.signal << "; stderr:\n" << nsctl_child_.stderr_text; \
+// In a test body: run `fn` in a child (or take a ChildResult); fail with its stderr unless it exits
+// 0, skip on 77.
+#define NSCTL_EXPECT_CHILD_OK(...)                                                            \
+  do {                                                                                        \
+    auto nsctl_child_ = ::nsctl::test::child_result(__VA_ARGS__);                             \
+    if (nsctl_child_.skipped()) GTEST_SKIP() << nsctl_child_.stderr_text;                     \
+    EXPECT_EQ(nsctl_child_.exit_code, 0) << "signal " << nsctl_child_.signal << "; stderr:\n" \
+                                         << nsctl_child_.stderr_text;                         \
   } while (0)

@@ -1,0 +1,21 @@
+// Runs a program (no shell) and captures what it prints.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace nsctl::test {
+
+struct CommandResult {
+  int exit_code = -1;  // -1 if it died by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] (searched in PATH) with the arguments; stdin is /dev/null. `env` entries
+// ("NAME=value") are added to the environment.
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& env = {});
+
+}  // namespace nsctl::test
