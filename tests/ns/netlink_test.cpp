@@ -163,7 +163,7 @@ TEST(Netnsid, BatchAgreesWithSingleQueries) {
 
 // What the kernel does for the caller's own network namespace: it has no id for itself, so -1,
 // unless one is assigned to it explicitly.
-TEST(Netnsid, OwnNamespaceIsNotAssigned) {
+TEST(Netnsid, OwnNamespaceIsUnassignedUntilGivenAnId) {
   NSCTL_REQUIRE_ROOT();
   NSCTL_EXPECT_CHILD_OK([] {
     if (int rc = enter_private_netns(); rc != 0) return rc;
@@ -177,6 +177,15 @@ TEST(Netnsid, OwnNamespaceIsNotAssigned) {
       std::fprintf(stderr, "own netns nsid %d\n", *id);
       return 1;
     }
+    // A namespace may be given an id for itself; then the kernel answers it like any other.
+    CHILD_CHECK(::close(::open("/run/netns/nsctl-kq-self", O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) ==
+                0);
+    CHILD_CHECK(
+        ::mount("/proc/self/ns/net", "/run/netns/nsctl-kq-self", nullptr, MS_BIND, nullptr) == 0);
+    CHILD_CHECK(std::system("ip netns set nsctl-kq-self 5") == 0);
+    auto assigned = query->nsid_of(self.get());
+    CHILD_CHECK_OK(assigned);
+    CHILD_CHECK(*assigned == 5);
     return 0;
   });
 }

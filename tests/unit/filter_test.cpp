@@ -398,6 +398,22 @@ TEST(FilterErrors, MessagesNameTheProblemAndItsPosition) {
             "unexpected '" + std::string(40, 'A') + "...' at position 5");
 }
 
+TEST(FilterErrors, EchoedInputIsShortAndPrintable) {
+  EXPECT_EQ(error_of(std::string(100, 'Z')),
+            "unknown column '" + std::string(40, 'Z') + "...' at position 1");
+  EXPECT_EQ(error_of("5 == 'a\x01"
+                     "b'"),
+            "'a\\x01b' is not a number at position 6");
+  // Cut before a multi-byte character, never inside it.
+  EXPECT_EQ(error_of("5 == '" + std::string(39, 'a') + "\xc3\xa9xyz'"),
+            "'" + std::string(39, 'a') + "...' is not a number at position 6");
+  const std::string huge = "1" + std::string(6000, '0') + ".5";
+  EXPECT_EQ(error_of("PID > " + huge),
+            "number '" + huge.substr(0, 40) + "...' out of range at position 7");
+  const std::string e = error_of("COMMAND =~ '(" + std::string(1000, 'x') + "'");
+  EXPECT_LT(e.size(), 200u) << e;
+}
+
 TEST(FilterErrors, InvalidRegularExpression) {
   const std::string e = error_of("COMMAND =~ \"([\"");
   EXPECT_EQ(e.rfind("invalid regular expression '([': ", 0), 0u) << e;
