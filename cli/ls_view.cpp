@@ -99,7 +99,7 @@ const std::vector<LsColumnInfo>& ls_columns() {
   static const std::vector<LsColumnInfo> kColumns = {
       {LsColumn::ns, "NS", "namespace identifier (inode number)", number("NS", 10)},
       {LsColumn::type, "TYPE", "kind of namespace", text("TYPE", false, 5)},
-      {LsColumn::path, "PATH", "path to the namespace", text("PATH", true)},
+      {LsColumn::path, "PATH", "path to the namespace", text("PATH")},
       {LsColumn::nprocs, "NPROCS", "number of processes in the namespace", number("NPROCS", 5)},
       {LsColumn::pid, "PID", "lowest PID in the namespace", number("PID", 5)},
       {LsColumn::ppid, "PPID", "PPID of the PID", number("PPID", 5)},

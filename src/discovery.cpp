@@ -105,6 +105,10 @@ class Scanner {
 
   void scan_process(pid_t pid);
   void probe_sockets();
+  // "/proc/PID" under the scanned /proc.
+  std::string proc_path(pid_t pid) const {
+    return std::string(opt_.proc_root) + "/" + std::to_string(pid);
+  }
   void scan_mounts();
   void read_relations();
 
@@ -210,12 +214,11 @@ void Scanner::scan_process(pid_t pid) {
   for (std::size_t t = 0; t < kNsTypeCount; ++t) {
     if (!p.ns[t]) continue;
     NsType type = ns_types()[t].type;
-    std::size_t ns = attach(p.ns[t], type, idx, Holder::process, [&] {
-      return "/proc/" + std::to_string(pid) + "/ns/" + std::string(name(type));
-    });
+    std::size_t ns = attach(p.ns[t], type, idx, Holder::process,
+                            [&] { return proc_path(pid) + "/ns/" + std::string(name(type)); });
     if (m_.namespaces[ns].procs.front() == idx) first_in_some = true;
   }
-  // getdents on /proc is in pid order, so a process that is first in some namespace is its
+  // Processes are scanned in pid order, so a process that is first in some namespace is its
   // lowest pid: the one whose command and container the listing shows.
   auto wanted = [&](ScanOptions::Detail d) {
     return d == ScanOptions::Detail::all ||
@@ -250,8 +253,7 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
       if (!l || l->ino == p.ns[t].ino) continue;
       NsType type = l->type;
       attach(NsId{nsfs_, l->ino}, type, idx, Holder::thread, [&] {
-        return "/proc/" + std::to_string(p.pid) + "/task/" + std::to_string(tid) + "/ns/" +
-               std::string(name(type));
+        return proc_path(p.pid) + "/task/" + std::to_string(tid) + "/ns/" + std::string(name(type));
       });
     }
   });
@@ -266,7 +268,7 @@ void Scanner::scan_fds(int pid_dir, pid_t pid) {
     if (!readlink_at(fds->get(), name_text, link_)) return;
     if (auto l = parse_ns_link(link_)) {
       attach(NsId{nsfs_, l->ino}, l->type, kNoProcess, Holder::fd,
-             [&] { return "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd); });
+             [&] { return proc_path(pid) + "/fd/" + std::to_string(fd); });
     } else if (opt_.sockets) {
       if (auto sock = parse_socket_link(link_); sock && seen_sockets_.insert(*sock).second)
         sockets_.push_back({pid, fd});
@@ -345,7 +347,7 @@ void Scanner::scan_mounts() {
     for (auto& e : entries) {
       std::size_t idx = attach(NsId{nsfs_, e.ino}, e.type, kNoProcess, Holder::mount, [&] {
         if (mntns == own_mntns) return e.mount_point;
-        return rep ? "/proc/" + std::to_string(rep) + "/root" + e.mount_point : std::string();
+        return rep ? proc_path(rep) + "/root" + e.mount_point : std::string();
       });
       auto& mounts = m_.namespaces[idx].mounts;
       bool known = std::any_of(mounts.begin(), mounts.end(), [&](const NsfsMount& nm) {
@@ -415,6 +417,9 @@ Result<Model> scan(const ScanOptions& options) {
   std::vector<pid_t> pids;
   pids.reserve(1024);
   NSCTL_TRY(for_each_numeric_entry(proc->get(), [&](int pid) { pids.push_back(pid); }));
+  // procfs lists pids in ascending order; other directories (fixtures) need not. The first
+  // process seen in a namespace must be its lowest pid.
+  std::sort(pids.begin(), pids.end());
   model.processes.reserve(pids.size());
   for (pid_t pid : pids) scanner.scan_process(pid);
   if (options.fds && options.sockets) scanner.probe_sockets();
