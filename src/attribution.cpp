@@ -18,8 +18,6 @@
 namespace nsctl {
 namespace {
 
-using namespace std::string_view_literals;
-
 constexpr std::size_t kIdLength = 64;
 constexpr std::size_t kShortIdLength = 12;
 // State files larger than this are not parsed: docker's config.v2.json is a few KiB, and
@@ -149,6 +147,31 @@ Container make_named(std::string_view eng, std::string_view raw_name, bool monit
   return c;
 }
 
+// containerd (and docker, CRI-O) given a systemd-style cgroupsPath while using cgroupfs
+// write it as one directory name: "kubepods-besteffort-pod<uid>.slice:cri-containerd:<id>".
+std::optional<Container> colon_form(std::string_view comp) {
+  std::size_t c1 = comp.find(':');
+  if (c1 == std::string_view::npos) return std::nullopt;
+  std::size_t c2 = comp.find(':', c1 + 1);
+  if (c2 == std::string_view::npos) return std::nullopt;
+  std::string_view kind = comp.substr(c1 + 1, c2 - c1 - 1);
+  std::string_view id = comp.substr(c2 + 1);
+  if (!is_hex_id(id)) return std::nullopt;
+  std::string_view eng;
+  if (kind == "cri-containerd") {
+    eng = engines::kContainerd;
+  } else if (kind == "docker") {
+    eng = engines::kDocker;
+  } else if (kind == "crio") {
+    eng = engines::kCrio;
+  } else {
+    return std::nullopt;
+  }
+  Container c = make(eng, id);
+  if (auto pod = pod_from_slice(comp.substr(0, c1))) c.pod = std::move(*pod);
+  return c;
+}
+
 // What the container components of a path are, for nested paths.
 enum class Kind { none, podman, nspawn };
 
@@ -182,27 +205,7 @@ std::optional<Container> recognise(std::string_view comp, std::string_view prev,
     return std::nullopt;
   }
 
-  // containerd (and docker, CRI-O) given a systemd-style cgroupsPath while using cgroupfs:
-  // "kubepods-besteffort-pod<uid>.slice:cri-containerd:<id>" as one directory name.
-  if (std::size_t c1 = comp.find(':'); c1 != std::string_view::npos) {
-    std::size_t c2 = comp.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) return std::nullopt;
-    std::string_view kind = comp.substr(c1 + 1, c2 - c1 - 1);
-    std::string_view id = comp.substr(c2 + 1);
-    if (!is_hex_id(id)) return std::nullopt;
-    std::string_view eng;
-    if (kind == "cri-containerd")
-      eng = engines::kContainerd;
-    else if (kind == "docker")
-      eng = engines::kDocker;
-    else if (kind == "crio")
-      eng = engines::kCrio;
-    else
-      return std::nullopt;
-    Container c = make(eng, id);
-    if (auto pod = pod_from_slice(comp.substr(0, c1))) c.pod = std::move(*pod);
-    return c;
-  }
+  if (auto c = colon_form(comp)) return c;
 
   // systemd-machined: machine-<escaped name>.scope. libvirt registers its guests there too:
   // "qemu-<n>-<name>" is a VM (its qemu process is a host process), "lxc-<pid>-<name>" a

@@ -132,6 +132,7 @@ TEST(AttributionPath, RecognisesEveryEngine) {
       {"/lxc.payload/db1/init.scope", "lxc", "db1", "db1"},
       {"/lxc.monitor/db1", "lxc", "db1", "db1", "", true},
       {"/lxc/legacy1", "lxc", "legacy1", "legacy1"},
+      {"/lxc.payload.odd:name", "lxc", "odd:name", "odd:name"},
       // Seen from inside another cgroup namespace: the path climbs out first.
       {"/../../system.slice/docker-" + id + ".scope", "docker", id},
   };
@@ -179,6 +180,15 @@ TEST(AttributionPath, NestedGivesInnermost) {
       "/machine.slice/machine-dev.scope/payload/machine.slice/libpod-" + inner + ".scope");
   EXPECT_EQ(in_nspawn->engine, "podman");
   EXPECT_EQ(in_nspawn->id, inner);
+  // libvirt in a docker container: the VM's qemu process runs in the container.
+  auto qemu_in_docker = container_from_cgroup_path(
+      "/docker/" + outer + "/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope/libvirt/emulator");
+  ASSERT_TRUE(qemu_in_docker);
+  EXPECT_EQ(qemu_in_docker->id, outer);
+  EXPECT_FALSE(
+      container_from_cgroup_path("/machine.slice/machine-qemu\\x2d1\\x2dvm1.scope/"
+                                 "libvirt/docker/" +
+                                 outer));
 }
 
 TEST(AttributionPath, HostAndLookalikesAreNotContainers) {
@@ -753,7 +763,9 @@ TEST_F(AttributionResolver, LiveProcessesAndAVanishedOne) {
   ASSERT_TRUE(self);
   auto mine = r.attribute(self->get(), ::getuid());
   ASSERT_TRUE(mine) << mine.error().message();
-  if (*mine) EXPECT_TRUE(printable_ascii((*mine)->display()));
+  if (*mine) {
+    EXPECT_TRUE(printable_ascii((*mine)->display()));
+  }
 
   std::string error;
   test::Probe probe = test::spawn_probe(0, {}, &error);
