@@ -112,6 +112,7 @@ if ((use_strace)) && ! command -v strace >/dev/null; then
   use_strace=0
 fi
 
+load_start=$(cut -d" " -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/nsctl-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 status=0
@@ -143,13 +144,13 @@ mib() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
 population() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$1/population.tsv" 2>/dev/null; }
 
 timing_table() { # $1 comparison name
-  echo "| processes | lsns median (min–max) ms | nsctl median (min–max) ms | lsns / nsctl | lsns peak RSS MiB | nsctl peak RSS MiB | output lines lsns / nsctl | runs |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| processes | lsns median (min–max) ms | nsctl median (min–max) ms | lsns / nsctl | CPU ms lsns / nsctl | lsns peak RSS MiB | nsctl peak RSS MiB | output lines lsns / nsctl | runs |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   local size t
   for size in $sizes; do
     t="$work/$size/$1/times.tsv"
     [[ -s $t ]] || continue
-    echo "| $(population "$work/$size" procs) | $(ms "$(field "$t" lsns median_ms)") ($(ms "$(field "$t" lsns min_ms)")–$(ms "$(field "$t" lsns max_ms)")) | $(ms "$(field "$t" nsctl median_ms)") ($(ms "$(field "$t" nsctl min_ms)")–$(ms "$(field "$t" nsctl max_ms)")) | **$(ratio "$(field "$t" lsns median_ms)" "$(field "$t" nsctl median_ms)")** | $(mib "$(field "$t" lsns rss_max_kib)") | $(mib "$(field "$t" nsctl rss_max_kib)") | $(field "$t" lsns out_lines) / $(field "$t" nsctl out_lines) | $(field "$t" nsctl runs) |"
+    echo "| $(population "$work/$size" procs) | $(ms "$(field "$t" lsns median_ms)") ($(ms "$(field "$t" lsns min_ms)")–$(ms "$(field "$t" lsns max_ms)")) | $(ms "$(field "$t" nsctl median_ms)") ($(ms "$(field "$t" nsctl min_ms)")–$(ms "$(field "$t" nsctl max_ms)")) | **$(ratio "$(field "$t" lsns median_ms)" "$(field "$t" nsctl median_ms)")** | $(ms "$(field "$t" lsns cpu_ms)") / $(ms "$(field "$t" nsctl cpu_ms)") | $(mib "$(field "$t" lsns rss_max_kib)") | $(mib "$(field "$t" nsctl rss_max_kib)") | $(field "$t" lsns out_lines) / $(field "$t" nsctl out_lines) | $(field "$t" nsctl runs) |"
   done
 }
 
@@ -231,6 +232,7 @@ fi
 # ---- BENCHMARKS.md ------------------------------------------------------------------------
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+# shellcheck disable=SC1091 # a system file
 distro=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$repo" status --porcelain -- src include cli 2>/dev/null | head -1)
@@ -246,6 +248,7 @@ largest=${sizes##* }
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) cores; memory $mem; kernel $(uname -r); $distro"
   echo "- nsctl: \`$("$NSCTL" --version 2>&1 | head -1)\`, commit $commit${dirty:+ (with uncommitted changes)}, $(basename "$(dirname "$NSCTL")")/ build ($(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$(dirname "$NSCTL")/CMakeCache.txt" 2>/dev/null || echo '?'))"
+  echo "- load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine slows both tools; the ratios are more stable than the times)"
   echo "- lsns: \`$("$LSNS" --version 2>&1 | head -1)\` ($LSNS)"
   ((use_strace)) && echo "- strace: \`$(strace -V | head -1)\`"
   echo

@@ -130,6 +130,7 @@ class Scanner {
   std::array<std::string, kNsTypeCount> ns_paths_;
   std::vector<int> path_ranks_;  // parallel to m_.namespaces
   std::string buf_, link_;
+  bool first_in_some_ = false;  // the process being scanned is the first in some namespace
   std::unordered_set<ino_t> seen_sockets_;
   struct SocketRef {
     pid_t pid;
@@ -148,8 +149,10 @@ std::size_t Scanner::attach(const NsId& id, NsType type, std::size_t proc, Holde
   std::size_t idx = static_cast<std::size_t>(ns - m_.namespaces.data());
   if (m_.namespaces.size() != before) path_ranks_.push_back(0);
   ns->holders |= static_cast<std::uint8_t>(holder);
-  if (proc != kNoProcess && (ns->procs.empty() || ns->procs.back() != proc))
+  if (proc != kNoProcess && (ns->procs.empty() || ns->procs.back() != proc)) {
+    if (ns->procs.empty()) first_in_some_ = true;
     ns->procs.push_back(proc);
+  }
   if (path_rank(holder) > path_ranks_[idx]) {
     ns->path = path();
     path_ranks_[idx] = path_rank(holder);
@@ -210,32 +213,32 @@ void Scanner::scan_process(pid_t pid) {
   }
 
   std::size_t idx = m_.processes.size();
-  bool first_in_some = false;
+  first_in_some_ = false;
   for (std::size_t t = 0; t < kNsTypeCount; ++t) {
     if (!p.ns[t]) continue;
     NsType type = ns_types()[t].type;
-    std::size_t ns = attach(p.ns[t], type, idx, Holder::process,
-                            [&] { return proc_path(pid) + "/ns/" + std::string(name(type)); });
-    if (m_.namespaces[ns].procs.front() == idx) first_in_some = true;
+    attach(p.ns[t], type, idx, Holder::process,
+           [&] { return proc_path(pid) + "/ns/" + std::string(name(type)); });
   }
-  // Processes are scanned in pid order, so a process that is first in some namespace is its
-  // lowest pid: the one whose command and container the listing shows.
+  m_.processes.push_back(std::move(p));
+  Process& added = m_.processes.back();
+  if (opt_.threads && ps->num_threads > 1) scan_threads(dir.get(), added, idx);
+  // Processes are scanned in pid order, so a process that is first in some namespace (through
+  // itself or one of its threads) is its lowest pid: the one whose command and container the
+  // listing shows.
   auto wanted = [&](ScanOptions::Detail d) {
     return d == ScanOptions::Detail::all ||
-           (d == ScanOptions::Detail::representatives && first_in_some);
+           (d == ScanOptions::Detail::representatives && first_in_some_);
   };
   if (wanted(opt_.commands)) {
     if (read_file_at(dir.get(), "cmdline", buf_) && !buf_.empty())
-      p.command = join_cmdline(buf_);
+      added.command = join_cmdline(buf_);
     else
-      p.command = p.comm;  // kernel threads and zombies have no arguments
+      added.command = added.comm;  // kernel threads and zombies have no arguments
   }
   if (wanted(opt_.containers)) {
-    if (auto c = resolver_.attribute(dir.get(), p.uid)) p.container = std::move(*c);
+    if (auto c = resolver_.attribute(dir.get(), added.uid)) added.container = std::move(*c);
   }
-  m_.processes.push_back(std::move(p));
-  const Process& added = m_.processes.back();
-  if (opt_.threads && ps->num_threads > 1) scan_threads(dir.get(), added, idx);
   if (opt_.fds) scan_fds(dir.get(), pid);
 }
 

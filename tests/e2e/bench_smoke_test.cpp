@@ -23,14 +23,14 @@ fs::path bench_dir() {
   return fs::path(__FILE__).parent_path().parent_path().parent_path() / "bench";
 }
 
-struct Run {
+struct Outcome {
   int status = -1;  // exit status, or -1 if killed by a signal
   std::string output;
 };
 
 // Runs a shell command line, stdout and stderr together.
-Run run(const std::string& command) {
-  Run r;
+Outcome run_shell(const std::string& command) {
+  Outcome r;
   FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   if (!p) return r;
   char buf[4096];
@@ -57,12 +57,13 @@ TEST(BenchSmoke, WorkloadRunsCommandInsideAndPassesItsStatus) {
   SKIP_UNLESS_READY();
   // Inside: only the workload's processes (30, plus sh, ls and wc), and the nsfs mounts it
   // made in its own mount namespace. The exit status 3 must come back out.
-  Run r = run(quoted(bin_dir() / "nsctl-workload") +
-              " --procs 30 --quiet -- sh -c '"
-              "n=$(ls -d /proc/[0-9]* | wc -l); echo procs=$n; "
-              "[ $n -ge 30 ] && [ $n -le 40 ] || exit 9; "
-              "[ $(grep -c \" /mnt/netns/.* - nsfs \" /proc/self/mountinfo) -eq 2 ] || exit 8; "
-              "exit 3'");
+  Outcome r =
+      run_shell(quoted(bin_dir() / "nsctl-workload") +
+                " --procs 30 --quiet -- sh -c '"
+                "n=$(ls -d /proc/[0-9]* | wc -l); echo procs=$n; "
+                "[ $n -ge 30 ] && [ $n -le 40 ] || exit 9; "
+                "[ $(grep -c \" /mnt/netns/.* - nsfs \" /proc/self/mountinfo) -eq 2 ] || exit 8; "
+                "exit 3'");
   EXPECT_EQ(r.status, 3) << r.output;
 
   // Outside, nothing of it is left: its mounts were only ever in its own mount namespace.
@@ -74,15 +75,15 @@ TEST(BenchSmoke, WorkloadRunsCommandInsideAndPassesItsStatus) {
 
 TEST(BenchSmoke, WorkloadRejectsMissingCommand) {
   SKIP_UNLESS_READY();
-  Run r = run(quoted(bin_dir() / "nsctl-workload") + " --procs 10");
+  Outcome r = run_shell(quoted(bin_dir() / "nsctl-workload") + " --procs 10");
   EXPECT_EQ(r.status, 2) << r.output;
 }
 
 TEST(BenchSmoke, CompareScriptSmokeRunPasses) {
   SKIP_UNLESS_READY();
   if (::system("command -v lsns >/dev/null 2>&1") != 0) GTEST_SKIP() << "lsns not installed";
-  Run r = run("NSCTL=" + quoted(NSCTL_BINARY) + " bash " + quoted(bench_dir() / "compare.sh") +
-              " --smoke");
+  Outcome r = run_shell("NSCTL=" + quoted(NSCTL_BINARY) + " bash " +
+                        quoted(bench_dir() / "compare.sh") + " --smoke");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("compare.sh: smoke OK"), std::string::npos) << r.output;
   for (const char* cmp : {"smoke ls ", "smoke json ", "smoke net "})
