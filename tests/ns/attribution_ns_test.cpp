@@ -24,71 +24,18 @@
 #include "nsctl/attribution.hpp"
 #include "nsctl/fd.hpp"
 #include "nsctl/proc.hpp"
+#include "support/cgroup.hpp"
 #include "support/probe.hpp"
 
 namespace nsctl {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string random_hex(std::size_t n) {
-  std::random_device rd;
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) s.push_back("0123456789abcdef"[rd() % 16]);
-  return s;
-}
-
-// The cgroup directories a test created, removed deepest first when it ends, however it ends.
-// The processes in them must be gone first (declare the guard before the Probe).
-class CgroupDirs {
- public:
-  CgroupDirs() = default;
-  CgroupDirs(const CgroupDirs&) = delete;
-  CgroupDirs& operator=(const CgroupDirs&) = delete;
-  ~CgroupDirs() {
-    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
-      // A cgroup whose last task just exited can stay busy for a moment.
-      for (int tries = 0; ::rmdir(it->c_str()) != 0 && errno == EBUSY && tries < 200; ++tries)
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  // Creates `path`, which must not exist yet; an error message on failure, "" on success.
-  std::string make(const std::string& path) {
-    if (::mkdir(path.c_str(), 0755) != 0) return "mkdir " + path + ": " + std::strerror(errno);
-    created_.push_back(path);
-    return {};
-  }
-
- private:
-  std::vector<std::string> created_;
-};
-
-bool is_fs(const char* path, long magic) {
-  struct statfs sf {};
-  return ::statfs(path, &sf) == 0 && static_cast<long>(sf.f_type) == magic;
-}
-
-// A cgroup v1 hierarchy mounted at /sys/fs/cgroup/<name>, or the v2 one (hybrid: unified/;
-// pure v2: /sys/fs/cgroup itself). "" when there is none.
-std::string v1_hierarchy(const char* name) {
-  std::string path = std::string("/sys/fs/cgroup/") + name;
-  return is_fs(path.c_str(), CGROUP_SUPER_MAGIC) ? path : "";
-}
-std::string v2_hierarchy() {
-  if (is_fs("/sys/fs/cgroup/unified", CGROUP2_SUPER_MAGIC)) return "/sys/fs/cgroup/unified";
-  if (is_fs("/sys/fs/cgroup", CGROUP2_SUPER_MAGIC)) return "/sys/fs/cgroup";
-  return "";
-}
-
-std::string move_to(const std::string& cgroup, pid_t pid) {
-  std::string procs = cgroup + "/cgroup.procs";
-  UniqueFd fd(::open(procs.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) return "open " + procs + ": " + std::strerror(errno);
-  std::string text = std::to_string(pid);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    return "write " + procs + ": " + std::strerror(errno);
-  return {};
-}
+using test::CgroupDirs;
+using test::move_to;
+using test::random_hex;
+using test::v1_hierarchy;
+using test::v2_hierarchy;
 
 class AttributionNs : public ::testing::Test {
  protected:
