@@ -70,6 +70,7 @@ full=0
 use_strace=1
 output="$repo/BENCHMARKS.md"
 cmdline="bench/compare.sh${*:+ $*}"
+if [[ -n ${NSCTL:-} ]]; then cmdline="NSCTL=${NSCTL#"$repo/"} $cmdline"; fi
 while (($#)); do
   case $1 in
   --smoke) smoke=1 ;;
@@ -237,6 +238,9 @@ distro=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$repo" status --porcelain -- src include cli 2>/dev/null | head -1)
 largest=${sizes##* }
+# The cache holds an empty CMAKE_BUILD_TYPE when the project default (RelWithDebInfo) applies.
+build_type=$(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$(dirname "$NSCTL")/CMakeCache.txt" 2>/dev/null || true)
+build_type=${build_type:-RelWithDebInfo, the default}
 
 {
   echo "# Benchmarks"
@@ -247,7 +251,7 @@ largest=${sizes##* }
   echo "## Machine and tools"
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) cores; memory $mem; kernel $(uname -r); $distro"
-  echo "- nsctl: \`$("$NSCTL" --version 2>&1 | head -1)\`, commit $commit${dirty:+ (with uncommitted changes)}, $(basename "$(dirname "$NSCTL")")/ build ($(awk -F= '/^CMAKE_BUILD_TYPE:/ { print $2 }' "$(dirname "$NSCTL")/CMakeCache.txt" 2>/dev/null || echo '?'))"
+  echo "- nsctl: \`$("$NSCTL" --version 2>&1 | head -1)\`, commit $commit${dirty:+ (with uncommitted changes)}, $(basename "$(dirname "$NSCTL")")/ build ($build_type)"
   echo "- load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine slows both tools; the ratios are more stable than the times)"
   echo "- lsns: \`$("$LSNS" --version 2>&1 | head -1)\` ($LSNS)"
   ((use_strace)) && echo "- strace: \`$(strace -V | head -1)\`"

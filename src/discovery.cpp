@@ -168,7 +168,7 @@ void Scanner::scan_process(pid_t pid) {
     return;
   }
   struct stat st {};
-  if (::fstat(dir.get(), &st) != 0 || !read_file_at(dir.get(), "stat", buf_)) {
+  if (::fstat(dir.get(), &st) != 0 || !read_file_at(dir.get(), "stat", buf_, true)) {
     ++stats.vanished;
     return;
   }
@@ -231,7 +231,7 @@ void Scanner::scan_process(pid_t pid) {
            (d == ScanOptions::Detail::representatives && first_in_some_);
   };
   if (wanted(opt_.commands)) {
-    if (read_file_at(dir.get(), "cmdline", buf_) && !buf_.empty())
+    if (read_file_at(dir.get(), "cmdline", buf_, true) && !buf_.empty())
       added.command = join_cmdline(buf_);
     else
       added.command = added.comm;  // kernel threads and zombies have no arguments

@@ -14,7 +14,7 @@ Result<UniqueFd> open_dir_at(int dirfd, const char* path) {
   return fd;
 }
 
-Result<void> read_file_at(int dirfd, const char* path, std::string& out) {
+Result<void> read_file_at(int dirfd, const char* path, std::string& out, bool short_read_is_eof) {
   UniqueFd fd(::openat(dirfd, path, O_RDONLY | O_CLOEXEC));
   if (!fd) return errno_error(path);
   out.clear();
@@ -33,6 +33,7 @@ Result<void> read_file_at(int dirfd, const char* path, std::string& out) {
     }
     if (n == 0) break;
     used += static_cast<std::size_t>(n);
+    if (short_read_is_eof && used < out.size()) break;
     if (used == out.size()) out.reserve(out.size() * 2);
   }
   out.resize(used);

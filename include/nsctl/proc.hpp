@@ -25,7 +25,12 @@ Result<UniqueFd> open_dir_at(int dirfd, const char* path);
 
 // Reads the whole file at `path` (relative to `dirfd`) into `out`, replacing its contents.
 // Uses one openat, as few reads as the size needs, and one close.
-Result<void> read_file_at(int dirfd, const char* path, std::string& out);
+//
+// `short_read_is_eof`: for /proc files the kernel produces in one piece on the first read
+// (/proc/PID/stat, cmdline), a read that returns less than asked for has returned everything,
+// so the read that would return 0 is skipped: open, read, close.
+Result<void> read_file_at(int dirfd, const char* path, std::string& out,
+                          bool short_read_is_eof = false);
 
 // readlinkat(2) into `out`; handles targets of any length.
 Result<void> readlink_at(int dirfd, const char* path, std::string& out);
