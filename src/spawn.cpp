@@ -124,7 +124,7 @@ Result<std::optional<ChildFailure>> ChildReport::wait_for_exec() {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return errno_error("read child report");
     if (n == 0) return std::nullopt;  // exec closed the pipe
-    if (n != static_cast<ssize_t>(sizeof f)) return fail(EIO, "short child report");
+    if (n != static_cast<ssize_t>(sizeof f)) return nsctl::fail(EIO, "short child report");
     return f;
   }
 }
