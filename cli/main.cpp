@@ -21,6 +21,8 @@ struct Command {
 constexpr Command kCommands[] = {
     {"ls", nsctl::cli::run_ls, "list every namespace (lsns compatible)"},
     {"ps", nsctl::cli::run_ps, "processes whose namespaces differ from init's, by container"},
+    {"unshare", nsctl::cli::run_unshare, "run a command in new namespaces (unshare compatible)"},
+    {"enter", nsctl::cli::run_enter, "run a command in the namespaces of a process or container"},
 };
 
 // A link to the binary under one of these names behaves as that util-linux tool.
@@ -28,7 +30,7 @@ struct CompatName {
   std::string_view name;
   std::string_view command;
 };
-constexpr CompatName kCompat[] = {{"lsns", "ls"}};
+constexpr CompatName kCompat[] = {{"lsns", "ls"}, {"nsenter", "enter"}};
 
 int usage(FILE* out) {
   fmt::print(out, "Usage: nsctl <command> [options]\n\nCommands:\n");
@@ -56,7 +58,7 @@ int run(const Command& cmd, const Invocation& inv, int argc, char** argv) {
   }
   if (outcome) return *outcome;
   fmt::print(stderr, "{}: {}\n", inv.tag, outcome.error().message);
-  if (!outcome.error().usage) return 1;
+  if (!outcome.error().usage) return outcome.error().exit_code;
   fmt::print(stderr, "Try '{} --help' for more information.\n", inv.prog);
   return inv.compat ? 1 : 2;
 }

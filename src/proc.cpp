@@ -231,6 +231,7 @@ Result<std::vector<MountInfo>> parse_mountinfo(std::string_view text) {
     if (fs_type.empty()) return bad("missing filesystem type");
     m.fs_type = unescape_mount_field(fs_type);
     m.source = unescape_mount_field(next_field(rest));
+    m.super_options = unescape_mount_field(next_field(rest));
     mounts.push_back(std::move(m));
   }
   return mounts;

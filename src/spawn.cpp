@@ -1,6 +1,7 @@
 #include "nsctl/spawn.hpp"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -11,6 +12,7 @@
 
 #include <array>
 #include <cstdlib>
+#include <string>
 
 namespace nsctl {
 
@@ -127,6 +129,27 @@ Result<std::optional<ChildFailure>> ChildReport::wait_for_exec() {
     if (n != static_cast<ssize_t>(sizeof f)) return nsctl::fail(EIO, "short child report");
     return f;
   }
+}
+
+Result<Child> spawn_command(char* const argv[], char* const envp[], const sigset_t& child_mask) {
+  NSCTL_ASSIGN_OR_RETURN(ChildReport report, ChildReport::create());
+  int pidfd = -1;
+  long pid = ::syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, 0);
+  if (pid < 0) return errno_error("clone");
+  if (pid == 0) {
+    // Between fork and exec: async-signal-safe calls only.
+    restore_signals(child_mask);
+    ::execvpe(argv[0], argv, envp);
+    report.fail(1, errno, 127);
+  }
+  Child child{static_cast<pid_t>(pid), UniqueFd(pidfd)};
+  NSCTL_ASSIGN_OR_RETURN(std::optional<ChildFailure> failed, report.wait_for_exec());
+  if (failed) {
+    siginfo_t info{};
+    ::waitid(P_PIDFD, static_cast<id_t>(child.pidfd.get()), &info, WEXITED);
+    return fail(failed->err, std::string("exec ") + argv[0]);
+  }
+  return child;
 }
 
 }  // namespace nsctl

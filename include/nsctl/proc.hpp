@@ -81,6 +81,7 @@ struct MountInfo {
   std::string mount_point;  // relative to the process's root
   std::string fs_type;
   std::string source;
+  std::string super_options;  // e.g. "rw,pids" for a cgroup v1 hierarchy
 };
 // Parses every line; a malformed line is an error naming its number.
 Result<std::vector<MountInfo>> parse_mountinfo(std::string_view text);

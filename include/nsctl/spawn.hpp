@@ -71,4 +71,16 @@ class ChildReport {
   UniqueFd read_, write_;
 };
 
+// A child nsctl started and holds by its pidfd.
+struct Child {
+  pid_t pid = 0;
+  UniqueFd pidfd;
+};
+
+// Forks (clone with CLONE_PIDFD, so the child is held from its first instant) and, in the
+// child, restores `child_mask` and execs argv[0] with a PATH search and environment `envp`.
+// Returns once the exec happened. If it failed, the child is reaped and the error carries the
+// child's errno: "exec foo: No such file or directory".
+Result<Child> spawn_command(char* const argv[], char* const envp[], const sigset_t& child_mask);
+
 }  // namespace nsctl

@@ -51,6 +51,11 @@ static bool write_file(const std::string& path, const std::string& text) {
 }
 
 Probe spawn_probe(int flags, const std::function<int()>& setup, std::string* error) {
+  return spawn_exec_probe(flags, setup, {}, error);
+}
+
+Probe spawn_exec_probe(int flags, const std::function<int()>& setup,
+                       const std::vector<std::string>& argv, std::string* error) {
   Probe probe;
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
@@ -84,6 +89,13 @@ Probe spawn_probe(int flags, const std::function<int()>& setup, std::string* err
     if (rc != 0) ::_exit(rc);
     char ok = 1;
     if (::write(ready[1], &ok, 1) != 1) ::_exit(91);
+    if (!argv.empty()) {
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(92);
+    }
     for (;;) ::pause();
   }
   ::close(ready[1]);

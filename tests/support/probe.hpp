@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "nsctl/fd.hpp"
 
@@ -27,7 +28,8 @@ class Probe {
   void kill();
 
  private:
-  friend Probe spawn_probe(int, const std::function<int()>&, std::string*);
+  friend Probe spawn_exec_probe(int, const std::function<int()>&, const std::vector<std::string>&,
+                                std::string*);
   pid_t pid_ = -1;
   UniqueFd pidfd_;
 };
@@ -38,6 +40,12 @@ class Probe {
 // with the reason in *error. A child with a new user namespace maps root to the caller's
 // uid/gid before setup runs.
 Probe spawn_probe(int flags, const std::function<int()>& setup = {}, std::string* error = nullptr);
+
+// As spawn_probe, but after setup and the readiness report the child execs `argv` (a path and
+// its arguments, e.g. {"/bin/sleep", "infinity"}), so its credentials are those of a process
+// that went through execve, as a container's processes did.
+Probe spawn_exec_probe(int flags, const std::function<int()>& setup,
+                       const std::vector<std::string>& argv, std::string* error = nullptr);
 
 // The inode of /proc/<pid>/ns/<type> (0 if unreadable).
 ino_t ns_inode(pid_t pid, const char* type);

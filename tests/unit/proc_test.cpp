@@ -66,6 +66,7 @@ TEST(ParseMountinfo, NsfsBindMountWithEscapes) {
   EXPECT_EQ((*m)[1].root, "net:[4026532281]");
   EXPECT_EQ((*m)[1].mount_point, "/run/netns/my net");
   EXPECT_EQ((*m)[1].parent_id, 25);
+  EXPECT_EQ((*m)[1].super_options, "rw");
   EXPECT_EQ((*m)[0].major, 0u);
   EXPECT_EQ((*m)[0].minor, 23u);
 }

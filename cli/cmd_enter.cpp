@@ -1,0 +1,568 @@
+// nsctl enter: join the namespaces of a process, a container or nsfs files, then run a command
+// (the shell by default) — nsenter's options, plus `--follow` to become one of the target's
+// own processes (its uid, groups, capabilities, no_new_privs, cgroup, LSM label, environment,
+// root and working directory). Every check and join happens before the command is executed.
+#include <fcntl.h>
+#include <fmt/core.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "nsctl/caps.hpp"
+#include "nsctl/cgroup.hpp"
+#include "nsctl/discovery.hpp"
+#include "nsctl/join.hpp"
+#include "nsctl/ns_id.hpp"
+#include "nsctl/proc.hpp"
+#include "nsctl/spawn.hpp"
+
+extern char** environ;
+
+namespace nsctl::cli {
+
+namespace {
+
+struct NsChoice {
+  bool wanted = false;
+  std::string file;  // empty: the target's
+};
+
+struct EnterOptions {
+  std::optional<pid_t> pid;
+  std::optional<std::uint64_t> pidfs_ino;
+  std::array<NsChoice, kNsTypeCount> ns;
+  bool all = false;
+  std::optional<int> net_socket;
+  bool user_parent = false;
+  std::optional<std::string> setuid, setgid;  // a number or "follow"
+  bool preserve_credentials = false;
+  bool keep_caps = false;
+  std::optional<std::string> root, wd;  // "" means the target's
+  std::optional<std::string> wdns;
+  bool env = false;
+  bool no_fork = false;
+  bool join_cgroup = false;
+  bool follow_context = false;
+  bool follow = false;
+  bool for_children = false;
+  std::vector<std::string> command;
+  std::optional<std::string> container;
+  bool help = false, version = false;
+};
+
+void print_help(const Invocation& inv) {
+  fmt::print(
+      "Usage:\n {} [options] {}[<program> [<argument>...]]\n\n"
+      "Run a program with namespaces of other processes.\n\nOptions:\n"
+      " -a, --all              enter all namespaces\n"
+      " -t, --target <pid>[:<inode>]  target process to get namespaces from\n"
+      " -m, --mount[=<file>]   enter mount namespace\n"
+      " -u, --uts[=<file>]     enter UTS namespace (hostname etc)\n"
+      " -i, --ipc[=<file>]     enter System V IPC namespace\n"
+      " -n, --net[=<file>]     enter network namespace\n"
+      " -N, --net-socket <fd>  enter socket's network namespace (use with --target)\n"
+      " -p, --pid[=<file>]     enter pid namespace\n"
+      " -C, --cgroup[=<file>]  enter cgroup namespace\n"
+      " -U, --user[=<file>]    enter user namespace\n"
+      "     --user-parent      enter parent user namespace\n"
+      " -T, --time[=<file>]    enter time namespace\n"
+      " -S, --setuid[=<uid>]   set uid in entered namespace (a number or 'follow')\n"
+      " -G, --setgid[=<gid>]   set gid in entered namespace (a number or 'follow')\n"
+      "     --preserve-credentials do not touch uids or gids\n"
+      "     --keep-caps        retain capabilities granted in user namespaces\n"
+      " -r, --root[=<dir>]     set the root directory\n"
+      " -w, --wd[=<dir>]       set the working directory\n"
+      " -W, --wdns <dir>       set the working directory in namespace\n"
+      " -e, --env              inherit environment variables from target process\n"
+      " -F, --no-fork          do not fork before exec'ing <program>\n"
+      " -c, --join-cgroup      join the cgroup of the target process\n"
+      " -Z, --follow-context   set SELinux context according to --target PID\n",
+      inv.prog, inv.compat ? "" : "[<container>] ");
+  if (!inv.compat)
+    fmt::print(
+        "     --follow           become one of the target's processes: its uid, gid, groups,\n"
+        "                        capabilities, no_new_privs, cgroup, LSM label, environment,\n"
+        "                        root and working directory (implies -c -e -r -w -S/-G follow)\n"
+        "     --for-children     take pid and time from the target's *_for_children\n"
+        "     --container <name|id>  the target is this container's first process\n");
+  fmt::print(
+      "\n -h, --help             display this help\n -V, --version          display version\n");
+}
+
+// "PID" or "PID:INODE".
+Outcome parse_target(std::string_view arg, EnterOptions& o) {
+  std::size_t colon = arg.find(':');
+  auto pid = parse_decimal(arg.substr(0, colon));
+  if (!pid || *pid <= 0 || *pid > 0x3fffffff)
+    return failure(fmt::format("invalid PID argument: '{}'", quoted(arg)));
+  o.pid = static_cast<pid_t>(*pid);
+  if (colon != std::string_view::npos) {
+    auto ino = parse_decimal(arg.substr(colon + 1));
+    if (!ino || *ino <= 0) return failure(fmt::format("invalid inode in '{}'", quoted(arg)));
+    o.pidfs_ino = static_cast<std::uint64_t>(*ino);
+  }
+  return 0;
+}
+
+Outcome parse_options(int argc, char** argv, const Invocation& inv, EnterOptions& o) {
+  enum { kPreserve = 256, kUserParent, kKeepCaps, kFollow, kForChildren, kContainer };
+  static const option kLong[] = {
+      {"all", no_argument, nullptr, 'a'},
+      {"target", required_argument, nullptr, 't'},
+      {"mount", optional_argument, nullptr, 'm'},
+      {"uts", optional_argument, nullptr, 'u'},
+      {"ipc", optional_argument, nullptr, 'i'},
+      {"net", optional_argument, nullptr, 'n'},
+      {"net-socket", required_argument, nullptr, 'N'},
+      {"pid", optional_argument, nullptr, 'p'},
+      {"cgroup", optional_argument, nullptr, 'C'},
+      {"user", optional_argument, nullptr, 'U'},
+      {"user-parent", no_argument, nullptr, kUserParent},
+      {"time", optional_argument, nullptr, 'T'},
+      {"setuid", required_argument, nullptr, 'S'},
+      {"setgid", required_argument, nullptr, 'G'},
+      {"preserve-credentials", no_argument, nullptr, kPreserve},
+      {"keep-caps", no_argument, nullptr, kKeepCaps},
+      {"root", optional_argument, nullptr, 'r'},
+      {"wd", optional_argument, nullptr, 'w'},
+      {"wdns", required_argument, nullptr, 'W'},
+      {"env", no_argument, nullptr, 'e'},
+      {"no-fork", no_argument, nullptr, 'F'},
+      {"join-cgroup", no_argument, nullptr, 'c'},
+      {"follow-context", no_argument, nullptr, 'Z'},
+      {"follow", no_argument, nullptr, kFollow},
+      {"for-children", no_argument, nullptr, kForChildren},
+      {"container", required_argument, nullptr, kContainer},
+      {"help", no_argument, nullptr, 'h'},
+      {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0},
+  };
+  optind = 0;
+  opterr = 0;
+  int c;
+  // '+': the first non-option starts the command.
+  while ((c = getopt_long(argc, argv, "+:at:m::u::i::n::N:p::C::U::T::S:G:r::w::W:eFcZhV", kLong,
+                          nullptr)) != -1) {
+    auto choose = [&](NsType type) {
+      o.ns[index(type)].wanted = true;
+      if (optarg) o.ns[index(type)].file = optarg;
+    };
+    switch (c) {
+      case 'a':
+        o.all = true;
+        break;
+      case 't':
+        if (auto r = parse_target(optarg, o); !r) return r;
+        break;
+      case 'm':
+        choose(NsType::mnt);
+        break;
+      case 'u':
+        choose(NsType::uts);
+        break;
+      case 'i':
+        choose(NsType::ipc);
+        break;
+      case 'n':
+        choose(NsType::net);
+        break;
+      case 'p':
+        choose(NsType::pid);
+        break;
+      case 'C':
+        choose(NsType::cgroup);
+        break;
+      case 'U':
+        choose(NsType::user);
+        break;
+      case 'T':
+        choose(NsType::time);
+        break;
+      case 'N': {
+        auto fd = parse_decimal(optarg);
+        if (!fd || *fd < 0 || *fd > 0x7fffffff)
+          return failure(fmt::format("invalid socket fd: '{}'", quoted(optarg)));
+        o.net_socket = static_cast<int>(*fd);
+        break;
+      }
+      case kUserParent:
+        o.user_parent = true;
+        break;
+      case 'S':
+        o.setuid = optarg;
+        break;
+      case 'G':
+        o.setgid = optarg;
+        break;
+      case kPreserve:
+        o.preserve_credentials = true;
+        break;
+      case kKeepCaps:
+        o.keep_caps = true;
+        break;
+      case 'r':
+        o.root = optarg ? optarg : "";
+        break;
+      case 'w':
+        o.wd = optarg ? optarg : "";
+        break;
+      case 'W':
+        o.wdns = optarg;
+        break;
+      case 'e':
+        o.env = true;
+        break;
+      case 'F':
+        o.no_fork = true;
+        break;
+      case 'c':
+        o.join_cgroup = true;
+        break;
+      case 'Z':
+        o.follow_context = true;
+        break;
+      case kFollow:
+        o.follow = true;
+        break;
+      case kForChildren:
+        o.for_children = true;
+        break;
+      case kContainer:
+        o.container = optarg;
+        break;
+      case 'h':
+        o.help = true;
+        break;
+      case 'V':
+        o.version = true;
+        break;
+      default:
+        return usage_error(getopt_error(c, argv));
+    }
+  }
+  for (int i = optind; i < argc; ++i) o.command.emplace_back(argv[i]);
+  bool any_file = false;
+  for (const auto& n : o.ns) any_file |= !n.file.empty();
+  // nsctl enter [options] CONTAINER [program...]: without -t, a first word that is not a path
+  // names a container when no namespace file says where to go.
+  if (!inv.compat && !o.pid && !o.container && !any_file && !o.command.empty() &&
+      o.command.front().find('/') == std::string::npos) {
+    o.container = o.command.front();
+    o.command.erase(o.command.begin());
+  }
+  if (o.wd && o.wdns) return usage_error("--wd and --wdns are mutually exclusive");
+  if (o.net_socket && !o.pid && !o.container) return failure("--net-socket requires --target");
+  if (o.follow) {
+    o.join_cgroup = o.env = true;
+    if (!o.root) o.root = "";
+    if (!o.wd && !o.wdns) o.wd = "";
+    if (!o.setuid) o.setuid = "follow";
+    if (!o.setgid) o.setgid = "follow";
+  }
+  return 0;
+}
+
+// The target named by a container name or id prefix: its lowest-pid process that is not the
+// engine's monitor. An ambiguous name lists what it matches.
+Outcome resolve_container(const std::string& query, EnterOptions& o) {
+  ScanOptions scan_options;
+  scan_options.fds = scan_options.mounts = false;
+  scan_options.commands = ScanOptions::Detail::none;
+  scan_options.containers = ScanOptions::Detail::all;
+  auto model = scan(scan_options);
+  if (!model) return failure(model.error().message());
+  std::vector<std::string> matches;
+  const Process* first = nullptr;
+  for (const Process& p : model->processes) {
+    if (!p.container || p.container->monitor || !container_matches(*p.container, query)) continue;
+    std::string shown = p.container->display();
+    if (std::find(matches.begin(), matches.end(), shown) == matches.end()) matches.push_back(shown);
+    if (!first) first = &p;
+  }
+  if (matches.empty()) return failure(fmt::format("no container matches '{}'", quoted(query)));
+  if (matches.size() > 1) {
+    std::string list;
+    for (const auto& m : matches) list += (list.empty() ? "" : ", ") + m;
+    return failure(
+        fmt::format("'{}' matches {} containers: {}", quoted(query), matches.size(), list));
+  }
+  o.pid = first->pid;
+  return 0;
+}
+
+// The program: the command given, else $SHELL, the user's login shell, /bin/sh.
+std::vector<std::string> program_of(const EnterOptions& o, const std::vector<std::string>& env) {
+  if (!o.command.empty()) return o.command;
+  for (const auto& e : env)
+    if (e.starts_with("SHELL=") && e.size() > 6) return {e.substr(6)};
+  if (passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_shell && *pw->pw_shell)
+    return {pw->pw_shell};
+  return {"/bin/sh"};
+}
+
+// Reads a credential spec: a number, or "follow" (the target's, from `status`).
+Outcome parse_id(const std::string& spec, const char* what, unsigned follow_value, unsigned& out) {
+  if (spec == "follow") {
+    out = follow_value;
+    return 0;
+  }
+  auto v = parse_decimal(spec);
+  if (!v || *v < 0 || *v > 0xfffffffe)
+    return failure(fmt::format("invalid {} argument: '{}'", what, quoted(spec)));
+  out = static_cast<unsigned>(*v);
+  return 0;
+}
+
+// The LSM label of the target (AppArmor or SELinux), to apply at exec; "" when none.
+std::string lsm_label(const Target& t) {
+  std::string text;
+  for (const char* path : {"attr/apparmor/current", "attr/current"}) {
+    if (!read_file_at(t.proc_dir.get(), path, text)) continue;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
+    // AppArmor writes "profile (mode)"; exec takes the profile.
+    if (auto sp = text.find(" ("); sp != std::string::npos) text.resize(sp);
+    if (text.empty() || text == "unconfined" || text == "kernel") return {};
+    return text;
+  }
+  return {};
+}
+
+}  // namespace
+
+Outcome run_enter(const Invocation& inv, int argc, char** argv) {
+  EnterOptions o;
+  if (auto r = parse_options(argc, argv, inv, o); !r) return r;
+  if (o.help) {
+    print_help(inv);
+    return 0;
+  }
+  if (o.version) {
+    fmt::print("{} from nsctl {}\n", inv.compat ? "nsenter" : "nsctl enter", NSCTL_VERSION);
+    return 0;
+  }
+  if (o.container)
+    if (auto r = resolve_container(*o.container, o); !r) return r;
+
+  // Which namespaces: -a takes every type the target has (a file option overrides its path).
+  // Becoming one of the container's processes, or naming a container with no namespace
+  // option, means all of its namespaces, as docker exec does.
+  bool any_choice = false;
+  for (const auto& n : o.ns) any_choice |= n.wanted;
+  if ((o.follow || o.container) && !any_choice && !o.net_socket && !o.user_parent) o.all = true;
+  if (o.all) {
+    if (!o.pid) return failure("no target PID specified for --all");
+    for (auto& n : o.ns) n.wanted = true;
+  }
+  if (o.user_parent) o.ns[index(NsType::user)].wanted = true;
+  if (o.net_socket) o.ns[index(NsType::net)].wanted = true;
+  bool any = false;
+  for (const auto& n : o.ns) any |= n.wanted;
+  if (!any && !o.join_cgroup && !o.root && !o.wd && !o.follow)
+    return failure("no namespace specified: use -a, -m, -u, -i, -n, -p, -C, -U or -T");
+
+  std::optional<Target> target;
+  if (o.pid) {
+    auto t = open_target(*o.pid, o.pidfs_ino);
+    if (!t) return failure(t.error().message());
+    target = std::move(*t);
+  }
+
+  // Every namespace fd, before anything changes.
+  NsFds fds;
+  bool all_from_target = target.has_value();
+  NsTypeSet types;
+  for (const auto& t : ns_types()) {
+    const NsChoice& n = o.ns[index(t.type)];
+    if (!n.wanted) continue;
+    Result<UniqueFd> fd;
+    if (!n.file.empty()) {
+      fd = namespace_file(n.file, t.type);
+      all_from_target = false;
+    } else if (target) {
+      bool children = o.for_children && !t.for_children.empty();
+      fd = target_namespace(*target, t.type, children);
+      if (children) all_from_target = false;
+    } else {
+      return failure(fmt::format("neither filename nor target pid supplied for ns/{}", t.name));
+    }
+    if (!fd) {
+      // -a skips a type this kernel lacks, as nsenter does.
+      if (o.all && n.file.empty() && fd.error().code() == ENOENT) continue;
+      return failure(fd.error().message());
+    }
+    fds[index(t.type)] = std::move(*fd);
+    types.insert(t.type);
+  }
+  if (o.user_parent && fds[index(NsType::user)]) {
+    auto parent = ns_parent(fds[index(NsType::user)].get());
+    if (!parent) return failure("--user-parent: " + parent.error().message());
+    fds[index(NsType::user)] = std::move(*parent);
+    all_from_target = false;
+  }
+  if (o.net_socket) {
+    if (!target) return failure("--net-socket requires --target");
+    auto net = socket_namespace(*target, *o.net_socket);
+    if (!net) return failure(net.error().message());
+    fds[index(NsType::net)] = std::move(*net);
+    all_from_target = false;
+  }
+
+  // Root and working directory are opened before the join: afterwards /proc/PID may not be
+  // reachable, or may be another /proc.
+  auto open_dir = [&](const std::optional<std::string>& given,
+                      const char* link) -> Result<UniqueFd> {
+    std::string path = given->empty() ? "" : *given;
+    UniqueFd fd;
+    if (path.empty()) {
+      if (!target)
+        return std::unexpected(
+            Error(EINVAL, std::string("no target for --") + (link[0] == 'r' ? "root" : "wd")));
+      fd.reset(::openat(target->proc_dir.get(), link, O_PATH | O_DIRECTORY | O_CLOEXEC));
+      path = fmt::format("/proc/{}/{}", target->pid, link);
+    } else {
+      fd.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    }
+    if (!fd) return errno_error(path);
+    return fd;
+  };
+  UniqueFd root_fd, wd_fd;
+  if (o.root) {
+    auto fd = open_dir(o.root, "root");
+    if (!fd) return failure(fd.error().message());
+    root_fd = std::move(*fd);
+  }
+  if (o.wd) {
+    auto fd = open_dir(o.wd, "cwd");
+    if (!fd) return failure(fd.error().message());
+    wd_fd = std::move(*fd);
+  }
+
+  // What the command inherits from the target: environment and LSM label.
+  std::vector<std::string> env;
+  if (o.env) {
+    if (!target) return failure("--env requires --target");
+    std::string text;
+    if (auto r = read_file_at(target->proc_dir.get(), "environ", text); !r)
+      return failure(fmt::format("pid {}: {}", target->pid, r.error().message()));
+    for (auto& a : parse_cmdline(text)) env.push_back(std::move(a));
+  } else {
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  }
+  std::string label = o.follow && target ? lsm_label(*target) : "";
+  if (o.follow_context && target) {
+    label = lsm_label(*target);
+    if (label.empty()) return failure("the target has no SELinux context to follow");
+  }
+  if (target) {
+    if (auto r = check_alive(*target); !r) return failure(r.error().message());
+  }
+
+  // Cgroups first: their paths are the host's, read before the mount namespace changes.
+  if (o.join_cgroup) {
+    if (!target) return failure("--join-cgroup requires --target");
+    if (auto r = join_cgroups_of(*target); !r) return failure(r.error().message());
+  }
+
+  // The join: one setns(pidfd) for all of the target's namespaces where possible.
+  bool joined = false;
+  if (all_from_target && !types.empty()) {
+    auto r = join_target(*target, types);
+    if (r)
+      joined = true;
+    else if (r.error().code() != EINVAL && r.error().code() != ENOSYS)
+      return failure(r.error().message());
+  }
+  if (!joined)
+    if (auto r = join_namespaces(fds); !r) return failure(r.error().message());
+
+  if (root_fd) {
+    if (::fchdir(root_fd.get()) != 0 || ::chroot(".") != 0)
+      return failure(fmt::format("cannot change root directory: {}", std::strerror(errno)));
+    if (!wd_fd && !o.wdns && ::chdir("/") != 0)
+      return failure(fmt::format("cannot change directory to /: {}", std::strerror(errno)));
+  }
+  if (wd_fd && ::fchdir(wd_fd.get()) != 0)
+    return failure(fmt::format("cannot change directory: {}", std::strerror(errno)));
+  if (o.wdns && ::chdir(o.wdns->c_str()) != 0)
+    return failure(
+        fmt::format("cannot change directory to {}: {}", quoted(*o.wdns), std::strerror(errno)));
+
+  // Credentials. The target's are read now, through its /proc directory opened earlier: the
+  // kernel translates ids into the user namespace we are in at open time, i.e. the target's.
+  std::optional<Credentials> theirs;
+  if (target && (o.follow || o.setuid == "follow" || o.setgid == "follow")) {
+    std::string status;
+    if (auto r = read_file_at(target->proc_dir.get(), "status", status); !r)
+      return failure(fmt::format("pid {}: {}", target->pid, r.error().message()));
+    auto c = parse_status_credentials(status);
+    if (!c) return failure(fmt::format("pid {}: {}", target->pid, c.error().message()));
+    theirs = std::move(*c);
+    if (auto r = check_alive(*target); !r) return failure(r.error().message());
+  }
+  if (o.follow) {
+    if (auto r = assume_credentials(*theirs); !r) return failure(r.error().message());
+  } else if (!o.preserve_credentials && (types.contains(NsType::user) || o.setuid || o.setgid)) {
+    unsigned uid = 0, gid = 0;
+    if (o.setuid)
+      if (auto r = parse_id(*o.setuid, "UID", theirs ? theirs->uid : 0, uid); !r) return r;
+    if (o.setgid)
+      if (auto r = parse_id(*o.setgid, "GID", theirs ? theirs->gid : 0, gid); !r) return r;
+    if (o.keep_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+      return failure(fmt::format("PR_SET_KEEPCAPS: {}", std::strerror(errno)));
+    // In a user namespace with setgroups denied, setgroups fails: not an error (as nsenter).
+    if (types.contains(NsType::user)) (void)::setgroups(0, nullptr);
+    if (::setgid(gid) != 0) return failure(fmt::format("setgid {}: {}", gid, std::strerror(errno)));
+    if (::setuid(uid) != 0) return failure(fmt::format("setuid {}: {}", uid, std::strerror(errno)));
+  }
+
+  std::vector<std::string> program = program_of(o, env);
+  std::vector<char*> args, envp;
+  for (auto& a : program) args.push_back(a.data());
+  args.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  // The command gets fds 0-2 and nothing else, whatever nsctl inherited.
+  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (!label.empty()) {
+    UniqueFd exec_attr(::open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC));
+    std::string request = "exec " + label;
+    if (!exec_attr || ::write(exec_attr.get(), request.data(), request.size()) < 0)
+      return failure(fmt::format("cannot apply the target's security label '{}': {}", quoted(label),
+                                 std::strerror(errno)));
+  }
+
+  // A new pid namespace applies to children only: fork unless told not to.
+  bool fork = types.contains(NsType::pid) && !o.no_fork;
+  if (!fork) {
+    ::execvpe(args[0], args.data(), envp.data());
+    int err = errno;
+    fmt::print(stderr, "{}: failed to execute {}: {}\n", inv.tag, quoted(program[0]),
+               std::strerror(err));
+    std::exit(err == ENOENT ? 127 : 126);
+  }
+  auto old_mask = block_signals(forwarded_signals());
+  if (!old_mask) return failure(old_mask.error().message());
+  auto child = spawn_command(args.data(), envp.data(), *old_mask);
+  if (!child) {
+    int err = child.error().code();
+    fmt::print(stderr, "{}: failed to execute {}: {}\n", inv.tag, quoted(program[0]),
+               std::strerror(err));
+    std::exit(err == ENOENT ? 127 : 126);
+  }
+  auto status = supervise(child->pidfd.get(), forwarded_signals());
+  if (!status) return failure(status.error().message());
+  std::fflush(stdout);
+  exit_like(*status);
+}
+
+}  // namespace nsctl::cli
