@@ -21,7 +21,6 @@ struct Command {
 constexpr Command kCommands[] = {
     {"ls", nsctl::cli::run_ls, "list every namespace (lsns compatible)"},
     {"ps", nsctl::cli::run_ps, "processes whose namespaces differ from init's, by container"},
-    {"unshare", nsctl::cli::run_unshare, "run a command in new namespaces (unshare compatible)"},
     {"enter", nsctl::cli::run_enter, "run a command in the namespaces of a process or container"},
 };
 
