@@ -19,14 +19,15 @@ struct Invocation {
 struct Failure {
   std::string message;
   bool usage = false;
+  int exit_code = 1;  // for failures that are not usage errors (e.g. 126/127: exec failed)
 };
 using Outcome = std::expected<int, Failure>;
 
 inline std::unexpected<Failure> usage_error(std::string message) {
   return std::unexpected(Failure{std::move(message), true});
 }
-inline std::unexpected<Failure> failure(std::string message) {
-  return std::unexpected(Failure{std::move(message), false});
+inline std::unexpected<Failure> failure(std::string message, int exit_code = 1) {
+  return std::unexpected(Failure{std::move(message), false, exit_code});
 }
 
 // The message for getopt_long's '?' or ':' return (run with opterr = 0 and a leading ':').
