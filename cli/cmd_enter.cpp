@@ -275,7 +275,7 @@ Outcome parse_options(int argc, char** argv, const Invocation& inv, EnterOptions
 // engine's monitor. An ambiguous name lists what it matches.
 Outcome resolve_container(const std::string& query, EnterOptions& o) {
   ScanOptions scan_options;
-  scan_options.fds = scan_options.mounts = false;
+  scan_options.fds = scan_options.mounts = scan_options.relations = false;
   scan_options.commands = ScanOptions::Detail::none;
   scan_options.containers = ScanOptions::Detail::all;
   auto model = scan(scan_options);
@@ -543,22 +543,18 @@ Outcome run_enter(const Invocation& inv, int argc, char** argv) {
 
   // A new pid namespace applies to children only: fork unless told not to.
   bool fork = types.contains(NsType::pid) && !o.no_fork;
+  auto exec_failure = [&](int err) {
+    return failure(fmt::format("failed to execute {}: {}", quoted(program[0]), std::strerror(err)),
+                   err == ENOENT ? 127 : 126);
+  };
   if (!fork) {
     ::execvpe(args[0], args.data(), envp.data());
-    int err = errno;
-    fmt::print(stderr, "{}: failed to execute {}: {}\n", inv.tag, quoted(program[0]),
-               std::strerror(err));
-    std::exit(err == ENOENT ? 127 : 126);
+    return exec_failure(errno);
   }
   auto old_mask = block_signals(forwarded_signals());
   if (!old_mask) return failure(old_mask.error().message());
   auto child = spawn_command(args.data(), envp.data(), *old_mask);
-  if (!child) {
-    int err = child.error().code();
-    fmt::print(stderr, "{}: failed to execute {}: {}\n", inv.tag, quoted(program[0]),
-               std::strerror(err));
-    std::exit(err == ENOENT ? 127 : 126);
-  }
+  if (!child) return exec_failure(child.error().code());
   auto status = supervise(child->pidfd.get(), forwarded_signals());
   if (!status) return failure(status.error().message());
   std::fflush(stdout);

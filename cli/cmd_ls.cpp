@@ -162,6 +162,7 @@ Outcome parse_options(int argc, char** argv, LsOptions& o) {
       }
       case 'T': {
         std::string_view rel = optarg ? optarg : "owner";
+        if (rel.starts_with('=')) rel.remove_prefix(1);  // -T=owner, as lsns accepts
         if (rel == "owner")
           o.tree = TreeKind::owner;
         else if (rel == "parent")
@@ -196,6 +197,7 @@ Outcome parse_options(int argc, char** argv, LsOptions& o) {
   }
   if (o.list && o.tree != TreeKind::none)
     return usage_error("options --list and --tree are mutually exclusive");
+  if (o.task && optind < argc) return usage_error("--task is mutually exclusive with <namespace>");
   // As lsns: without --list, rows hang under the row of their process's parent.
   if (!o.list && o.tree == TreeKind::none) o.tree = TreeKind::process;
   if (optind < argc) {
@@ -246,6 +248,34 @@ void add_ancestors(const Model& model, TreeKind tree, std::vector<std::size_t>& 
     if (in[i]) selected.push_back(i);
 }
 
+// `lsns <namespace>`: the namespace's processes, by default as PID PPID USER COMMAND in a
+// process tree.
+Outcome list_namespace_processes(const Namespace& ns, const Model& model, LsOptions& o,
+                                 LsView& view) {
+  if (!o.output_arg && !o.output_all)
+    view.columns = {LsColumn::pid, LsColumn::ppid, LsColumn::user, LsColumn::command};
+  if (o.tree != TreeKind::process) view.tree = TreeKind::none;
+  auto has = [&](LsColumn c) {
+    return std::find(view.columns.begin(), view.columns.end(), c) != view.columns.end();
+  };
+  if (!has(LsColumn::command)) view.tree = TreeKind::none;
+  std::vector<out::Column> columns;
+  for (LsColumn c : view.columns) {
+    const LsColumnInfo* info = nullptr;
+    for (const auto& i : ls_columns())
+      if (i.id == c) info = &i;
+    out::Column col = info->format;
+    col.width_hint = 0;  // lsns lays out this view without its width hints
+    col.tree = view.tree != TreeKind::none && c == LsColumn::command;
+    columns.push_back(std::move(col));
+  }
+  o.output.tree = view.tree != TreeKind::none;
+  if (o.output.format == out::Format::table) o.output.width = out::terminal_width(STDOUT_FILENO);
+  std::string text = out::render(columns, ls_process_rows(model, ns, view), o.output);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 Outcome run_ls(const Invocation& inv, int argc, char** argv) {
@@ -294,15 +324,14 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
     return std::find(needed.begin(), needed.end(), c) != needed.end();
   };
 
+  // `lsns <namespace>` lists that namespace's processes, so it needs every command line.
+  const auto detail = o.ns ? ScanOptions::Detail::all : ScanOptions::Detail::representatives;
   ScanOptions scan_options;
   scan_options.sockets = !o.no_sockets;
-  scan_options.owners = uses(LsColumn::ons) || o.tree == TreeKind::owner;
   scan_options.netnsid = uses(LsColumn::netnsid);
-  scan_options.commands =
-      uses(LsColumn::command) ? ScanOptions::Detail::representatives : ScanOptions::Detail::none;
-  scan_options.containers = uses(LsColumn::container) || o.container
-                                ? ScanOptions::Detail::representatives
-                                : ScanOptions::Detail::none;
+  scan_options.commands = uses(LsColumn::command) ? detail : ScanOptions::Detail::none;
+  scan_options.containers =
+      uses(LsColumn::container) || o.container ? detail : ScanOptions::Detail::none;
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());
   if (model->stats.denied)
@@ -314,10 +343,12 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   const Process* task = nullptr;
   if (o.task) {
     task = model->process(*o.task);
+    // lsns prints nothing for a pid it cannot find; nsctl says so.
+    if (!task && inv.compat) return 0;
     if (!task) return failure(fmt::format("pid {}: no such process", *o.task));
   }
   std::vector<std::size_t> selected;
-  LsView view{o.columns, o.tree, o.output.wrap};
+  LsView view{o.columns, o.tree, o.output.wrap, inv.compat};
   for (std::size_t i = 0; i < model->namespaces.size(); ++i) {
     const Namespace& ns = model->namespaces[i];
     if (!o.types.empty() && !o.types.contains(ns.type)) continue;
@@ -339,6 +370,7 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
     selected.push_back(i);
   }
   if (o.ns && selected.empty()) return failure(fmt::format("not found namespace: {}", *o.ns));
+  if (o.ns) return list_namespace_processes(model->namespaces[selected.front()], *model, o, view);
   // As lsns, a tree by owner or parent shows the ancestors of what it shows, whatever their
   // type, so that every row hangs where it belongs.
   if (o.tree == TreeKind::owner || o.tree == TreeKind::parent)

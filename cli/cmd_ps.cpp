@@ -184,6 +184,7 @@ Outcome run_ps(const Invocation& inv, int argc, char** argv) {
   // ps compares processes; what holds namespaces without processes does not matter here.
   scan_options.fds = false;
   scan_options.mounts = false;
+  scan_options.relations = false;
   scan_options.commands = ScanOptions::Detail::all;
   scan_options.containers = ScanOptions::Detail::all;
   auto model = scan(scan_options);

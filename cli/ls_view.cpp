@@ -71,24 +71,25 @@ std::string holders_text(const Namespace& ns) {
 
 // The NSFS paths: as seen in our own mount namespace, or reached through a process in the
 // mount namespace that holds the bind mount, or (no such process) tagged with that namespace.
-std::string nsfs_text(const Model& model, const Namespace& ns, bool wrap) {
+std::string nsfs_text(const Model& model, const Namespace& ns, const LsView& view) {
   static const NsId own = [] {
     struct stat st {};
     return ::stat("/proc/self/ns/mnt", &st) == 0 ? NsId{st.st_dev, st.st_ino} : NsId{};
   }();
   std::string out;
+  auto add = [&](const std::string& path) {
+    if (!out.empty()) out += view.wrap ? '\n' : ',';
+    out += path;
+  };
   for (const NsfsMount& m : ns.mounts) {
-    if (!out.empty()) out += wrap ? '\n' : ',';
     if (m.mntns == own) {
-      out += m.path;
-      continue;
+      add(m.path);
+    } else if (!view.own_mounts_only) {
+      const Namespace* mntns = model.find(m.mntns);
+      const Process* rep = mntns ? representative(model, *mntns) : nullptr;
+      add(rep ? "/proc/" + std::to_string(rep->pid) + "/root" + m.path
+              : "mnt:[" + std::to_string(m.mntns.ino) + "]:" + m.path);
     }
-    const Namespace* mntns = model.find(m.mntns);
-    const Process* rep = mntns ? representative(model, *mntns) : nullptr;
-    if (rep)
-      out += "/proc/" + std::to_string(rep->pid) + "/root" + m.path;
-    else
-      out += "mnt:[" + std::to_string(m.mntns.ino) + "]:" + m.path;
   }
   return out;
 }
@@ -159,7 +160,7 @@ std::string ls_cell(const Model& model, const Namespace& ns, LsColumn column, co
       if (ns.type != NsType::net || !ns.netnsid) return "";
       return *ns.netnsid < 0 ? "unassigned" : std::to_string(*ns.netnsid);
     case LsColumn::nsfs:
-      return nsfs_text(model, ns, view.wrap);
+      return nsfs_text(model, ns, view);
     // lsns prints 0 where a namespace has no parent (or owner) it can see.
     case LsColumn::pns:
       return std::to_string(ns.parent ? ns.parent->ino : 0);
@@ -249,6 +250,72 @@ std::vector<out::Row> ls_rows(const Model& model, const std::vector<std::size_t>
     for (std::size_t c : children[k]) built[k].children.push_back(std::move(built[c]));
   }
   for (std::size_t k : roots) rows.push_back(std::move(built[k]));
+  return rows;
+}
+
+std::vector<out::Row> ls_process_rows(const Model& model, const Namespace& ns, const LsView& view) {
+  auto cell = [&](const Process& p, LsColumn c) -> std::string {
+    switch (c) {
+      case LsColumn::pid:
+        return std::to_string(p.pid);
+      case LsColumn::ppid:
+        return std::to_string(p.ppid);
+      case LsColumn::uid:
+        return std::to_string(p.uid);
+      case LsColumn::user:
+        return user_name(p.uid);
+      case LsColumn::command:
+        return p.command.empty() ? p.comm : p.command;
+      case LsColumn::container:
+        return p.container ? p.container->display() : "";
+      default:
+        return ls_cell(model, ns, c, view);
+    }
+  };
+  std::vector<out::Row> rows;
+  std::unordered_map<pid_t, std::size_t> slot;  // pid -> index in built
+  std::vector<out::Row> built;
+  std::vector<pid_t> parent_pid;
+  for (std::size_t i : ns.procs) {
+    const Process& p = model.processes[i];
+    out::Row row;
+    for (LsColumn c : view.columns) row.cells.push_back(cell(p, c));
+    slot.emplace(p.pid, built.size());
+    built.push_back(std::move(row));
+    parent_pid.push_back(p.ppid);
+  }
+  if (view.tree == TreeKind::none) return built;
+  // Children hang under their parent process when it is listed too; processes come in pid
+  // order, so build from the highest pid down (children usually have higher pids; a child
+  // with a lower pid than its parent — pid reuse — is moved as a finished subtree either way).
+  std::vector<bool> is_child(built.size(), false);
+  std::vector<std::vector<std::size_t>> children(built.size());
+  for (std::size_t k = 0; k < built.size(); ++k) {
+    auto it = slot.find(parent_pid[k]);
+    if (it != slot.end() && it->second != k) {
+      children[it->second].push_back(k);
+      is_child[k] = true;
+    }
+  }
+  std::vector<std::pair<std::size_t, bool>> stack;
+  for (std::size_t k = built.size(); k-- > 0;)
+    if (!is_child[k]) stack.emplace_back(k, false);
+  std::vector<std::size_t> order;
+  std::vector<bool> seen(built.size(), false);
+  while (!stack.empty()) {  // post-order, so a child is complete before it moves
+    auto [k, expanded] = stack.back();
+    stack.pop_back();
+    if (expanded) {
+      for (std::size_t c : children[k]) built[k].children.push_back(std::move(built[c]));
+      continue;
+    }
+    if (seen[k]) continue;
+    seen[k] = true;
+    stack.emplace_back(k, true);
+    for (std::size_t c : children[k]) stack.emplace_back(c, false);
+  }
+  for (std::size_t k = 0; k < built.size(); ++k)
+    if (!is_child[k]) rows.push_back(std::move(built[k]));
   return rows;
 }
 

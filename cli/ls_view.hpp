@@ -46,6 +46,8 @@ struct LsView {
   std::vector<LsColumn> columns;
   TreeKind tree = TreeKind::none;
   bool wrap = true;  // multi-line NSFS cells; off: ","-separated (lsns -W)
+  // As util-linux lsns: NSFS shows only the bind mounts of nsctl's own mount namespace.
+  bool own_mounts_only = false;
 };
 
 // The text of one cell (empty: no value).
@@ -55,5 +57,9 @@ std::string ls_cell(const Model& model, const Namespace& ns, LsColumn column, co
 // or, when view.tree is set, as a forest.
 std::vector<out::Row> ls_rows(const Model& model, const std::vector<std::size_t>& selected,
                               const LsView& view);
+
+// The rows for `lsns <namespace>`: the namespace's processes, one row each (PID, PPID, UID,
+// USER and COMMAND are the process's), as a process tree unless view.tree is none.
+std::vector<out::Row> ls_process_rows(const Model& model, const Namespace& ns, const LsView& view);
 
 }  // namespace nsctl::cli

@@ -4,8 +4,8 @@
 // Per process the syscalls are: openat /proc/PID, fstat (uid), read stat (openat, read, close),
 // readlinkat of the 8 ns links, and with `fds` the fd directory (openat, getdents64, one
 // readlinkat per fd, close). Multi-threaded processes add 8 readlinkat per extra thread.
-// Per namespace: the lowest-pid process's cmdline (openat, read, close), and for pid and user
-// namespaces one open + NS_GET_PARENT.
+// Per namespace: the lowest-pid process's cmdline (openat, read, close), and one open with
+// NS_GET_USERNS (owner) or NS_GET_PARENT (pid and user parents) and an fstat per answer.
 #include "nsctl/discovery.hpp"
 
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <optional>
 #include <string>
 #include <unordered_set>
 
@@ -364,49 +365,64 @@ void Scanner::scan_mounts() {
 std::size_t Scanner::add_related(UniqueFd fd, NsType type) {
   auto id = ns_id_of(fd.get());
   if (!id) return kNoProcess;
-  if (m_.find(*id)) return static_cast<std::size_t>(m_.find(*id) - m_.namespaces.data());
+  if (Namespace* known = m_.find(*id)) {
+    known->holders |= static_cast<std::uint8_t>(Holder::child);  // kept alive by this one too
+    return static_cast<std::size_t>(known - m_.namespaces.data());
+  }
   std::size_t idx = attach(*id, type, kNoProcess, Holder::child, [] { return std::string(); });
   held_.emplace(idx, std::move(fd));
   return idx;
 }
 
 void Scanner::read_relations() {
+  // Network namespaces wait here for one batched RTM_GETNSID; in chunks, so that thousands of
+  // them never hold more fds than RLIMIT_NOFILE allows.
+  constexpr std::size_t kNsidChunk = 256;
   std::vector<std::pair<std::size_t, UniqueFd>> nets;
+  std::optional<NetnsIdQuery> query;
+  auto flush_nets = [&] {
+    if (nets.empty()) return;
+    if (!query) {
+      auto q = NetnsIdQuery::open();
+      if (!q) return nets.clear();
+      query.emplace(std::move(*q));
+    }
+    std::vector<int> fds;
+    fds.reserve(nets.size());
+    for (const auto& n : nets) fds.push_back(n.second.get());
+    if (auto ids = query->nsids_of(fds))
+      for (std::size_t k = 0; k < nets.size() && k < ids->size(); ++k)
+        m_.namespaces[nets[k].first].netnsid = (*ids)[k];
+    nets.clear();
+  };
   for (std::size_t i = 0; i < m_.namespaces.size(); ++i) {
     const NsType type = m_.namespaces[i].type;
-    const bool hierarchical = type == NsType::pid || type == NsType::user;
     const bool want_nsid = opt_.netnsid && type == NsType::net;
-    if (!hierarchical && !opt_.owners && !want_nsid) continue;
+    if (!opt_.relations && !want_nsid) continue;
     UniqueFd fd = open_ns(m_.namespaces[i]);
     if (!fd) continue;
-    if (hierarchical) {
-      // EPERM at the top of the hierarchy the caller can see: no parent.
-      if (auto parent = ns_parent(fd.get())) {
-        std::size_t p = add_related(std::move(*parent), type);
-        if (p != kNoProcess) m_.namespaces[i].parent = m_.namespaces[p].id;
+    if (opt_.relations) {
+      if (type == NsType::pid || type == NsType::user) {
+        // EPERM at the top of the hierarchy the caller can see: no parent.
+        if (auto parent = ns_parent(fd.get())) {
+          std::size_t p = add_related(std::move(*parent), type);
+          if (p != kNoProcess) m_.namespaces[i].parent = m_.namespaces[p].id;
+        }
       }
-    }
-    if (type == NsType::user) {
-      m_.namespaces[i].owner = m_.namespaces[i].parent;  // a user namespace's owner is its parent
-      if (auto uid = ns_owner_uid(fd.get())) m_.namespaces[i].creator_uid = *uid;
-    } else if (opt_.owners) {
-      if (auto owner = ns_owner(fd.get())) {
+      if (type == NsType::user) {
+        m_.namespaces[i].owner = m_.namespaces[i].parent;  // a user namespace's owner: its parent
+        if (auto uid = ns_owner_uid(fd.get())) m_.namespaces[i].creator_uid = *uid;
+      } else if (auto owner = ns_owner(fd.get())) {
         std::size_t o = add_related(std::move(*owner), NsType::user);
         if (o != kNoProcess) m_.namespaces[i].owner = m_.namespaces[o].id;
       }
     }
-    if (want_nsid) nets.emplace_back(i, std::move(fd));
+    if (want_nsid) {
+      nets.emplace_back(i, std::move(fd));
+      if (nets.size() == kNsidChunk) flush_nets();
+    }
   }
-  if (nets.empty()) return;
-  auto query = NetnsIdQuery::open();
-  if (!query) return;
-  std::vector<int> fds;
-  fds.reserve(nets.size());
-  for (const auto& n : nets) fds.push_back(n.second.get());
-  if (auto ids = query->nsids_of(fds)) {
-    for (std::size_t k = 0; k < nets.size() && k < ids->size(); ++k)
-      m_.namespaces[nets[k].first].netnsid = (*ids)[k];
-  }
+  flush_nets();
 }
 
 }  // namespace

@@ -79,9 +79,11 @@ struct ScanOptions {
   bool sockets = true;
   // Find nsfs bind mounts in every mount namespace.
   bool mounts = true;
-  // NS_GET_USERNS for every namespace (the ONS column, `-T owner`). Parents of pid and user
-  // namespaces are always read, so ancestors nobody is in are always found.
-  bool owners = false;
+  // Parents of pid and user namespaces, and the owning user namespace of every namespace
+  // (NS_GET_PARENT, NS_GET_USERNS: an open and a few ioctls per namespace, not per process),
+  // so that ancestors and owners nobody is in are found too. Off only where a caller needs
+  // processes alone (nsctl ps).
+  bool relations = true;
   // RTM_GETNSID for every network namespace (the NETNSID column).
   bool netnsid = false;
   // Whose command line to read (COMMAND), and whose container to work out (CONTAINER): each
