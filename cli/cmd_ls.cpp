@@ -327,6 +327,13 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   // `lsns <namespace>` lists that namespace's processes, so it needs every command line.
   const auto detail = o.ns ? ScanOptions::Detail::all : ScanOptions::Detail::representatives;
   ScanOptions scan_options;
+  // -t reads only the links of those types (and mnt, to find bind mounts), unless a tree by
+  // owner or parent, or those columns, need the other types' namespaces with their processes.
+  if (!o.types.empty() && o.tree != TreeKind::owner && o.tree != TreeKind::parent &&
+      !uses(LsColumn::ons) && !uses(LsColumn::pns) && !o.task) {
+    scan_options.types = o.types;
+    scan_options.types.insert(NsType::mnt);
+  }
   scan_options.sockets = !o.no_sockets;
   scan_options.netnsid = uses(LsColumn::netnsid);
   scan_options.commands = uses(LsColumn::command) ? detail : ScanOptions::Detail::none;

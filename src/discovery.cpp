@@ -188,6 +188,7 @@ void Scanner::scan_process(pid_t pid) {
 
   bool denied = false, vanished = false, any = false;
   for (std::size_t t = 0; t < kNsTypeCount; ++t) {
+    if (!opt_.types.contains(ns_types()[t].type)) continue;
     auto r = readlink_at(dir.get(), ns_paths_[t].c_str(), link_);
     if (!r) {
       int err = r.error().code();
@@ -251,6 +252,7 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
     if (tid == p.pid) return;
     ++m_.stats.threads_scanned;
     for (std::size_t t = 0; t < kNsTypeCount; ++t) {
+      if (!opt_.types.contains(ns_types()[t].type)) continue;
       path.assign(NumberText(tid)).append("/").append(ns_paths_[t]);
       if (!readlink_at(task->get(), path.c_str(), link_)) continue;
       auto l = parse_ns_link(link_);

@@ -82,6 +82,12 @@ Result<UniqueFd> target_namespace(const Target& t, NsType type, bool for_childre
   if (!fd) {
     int err = errno;
     std::string what = pid_context(t.pid) + ": open " + link;
+    if (err == ENOENT && for_children) {
+      // The link exists but cannot be opened until the namespace has its first process.
+      std::string own = "ns/" + std::string(name(type));
+      if (::faccessat(t.proc_dir.get(), own.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+        return std::unexpected(Error(ESRCH, what + ": no process is in that namespace yet"));
+    }
     if (err == ENOENT) return std::unexpected(Error(err, what + ": the kernel lacks this type"));
     return fail(err, what);
   }

@@ -69,6 +69,10 @@ struct Namespace {
 
 struct ScanOptions {
   const char* proc_root = "/proc";
+  // The types whose /proc/PID/ns links are read. Fewer types, fewer syscalls per process; a
+  // namespace of another type can still enter the model through an fd, a mount or a relation
+  // (with NPROCS that does not count processes). Finding bind mounts needs mnt.
+  NsTypeSet types = NsTypeSet::all();
   // Read /proc/PID/task/*/ns of multi-threaded processes: a thread may sit in namespaces of
   // its own.
   bool threads = true;
