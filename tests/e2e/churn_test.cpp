@@ -35,16 +35,6 @@ namespace {
 using nlohmann::json;
 using test::run_command;
 
-// Fails the child (returns non-zero) with a message on stderr.
-#define CHILD_CHECK(cond, ...)           \
-  do {                                   \
-    if (!(cond)) {                       \
-      std::fprintf(stderr, __VA_ARGS__); \
-      std::fprintf(stderr, "\n");        \
-      return 1;                          \
-    }                                    \
-  } while (0)
-
 // What one short-lived process does before it exits.
 enum class Kind { plain, uts, net, socket_held_net, threads };
 

@@ -41,16 +41,7 @@ using test::ns_inode;
 using test::Probe;
 using test::run_command;
 using test::spawn_probe;
-
-// Fails the child (returns non-zero) with a message on stderr.
-#define CHILD_CHECK(cond, ...)           \
-  do {                                   \
-    if (!(cond)) {                       \
-      std::fprintf(stderr, __VA_ARGS__); \
-      std::fprintf(stderr, "\n");        \
-      return 1;                          \
-    }                                    \
-  } while (0)
+using test::visit_new_netns;
 
 using ull = unsigned long long;
 
@@ -116,19 +107,6 @@ std::set<std::pair<std::string, std::uint64_t>> namespaces_with_processes() {
   }
   ::closedir(proc);
   return out;
-}
-
-// Moves the calling process into a new network namespace and back, keeping the new one alive
-// only through what `keep` does while inside it. Runs in a probe's setup, so only the probe
-// moves.
-template <typename Keep>
-int visit_new_netns(Keep keep) {
-  int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0 || ::unshare(CLONE_NEWNET) != 0) return 10;
-  if (keep() != 0) return 11;
-  if (::setns(home, CLONE_NEWNET) != 0) return 12;
-  ::close(home);
-  return 0;
 }
 
 // A named network namespace from `ip netns add`, deleted on scope exit.

@@ -25,16 +25,6 @@ namespace {
 using nlohmann::json;
 using test::run_command;
 
-// Fails the child (returns non-zero) with a message on stderr.
-#define CHILD_CHECK(cond, ...)           \
-  do {                                   \
-    if (!(cond)) {                       \
-      std::fprintf(stderr, __VA_ARGS__); \
-      std::fprintf(stderr, "\n");        \
-      return 1;                          \
-    }                                    \
-  } while (0)
-
 // lsns 2.38 cannot see namespaces held only by bind mounts; this private mount namespace
 // inherited the host's (e.g. /run/netns/*). Detach those copies so both tools see the same.
 int detach_nsfs_mounts() {

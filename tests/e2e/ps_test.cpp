@@ -35,16 +35,6 @@ using test::Probe;
 using test::run_command;
 using test::spawn_probe;
 
-// Fails the child (returns non-zero) with a message on stderr.
-#define CHILD_CHECK(cond, ...)           \
-  do {                                   \
-    if (!(cond)) {                       \
-      std::fprintf(stderr, __VA_ARGS__); \
-      std::fprintf(stderr, "\n");        \
-      return 1;                          \
-    }                                    \
-  } while (0)
-
 constexpr const char* kTypes[] = {"mnt", "cgroup", "uts", "ipc", "user", "pid", "net", "time"};
 
 test::CommandResult nsctl_ps(std::vector<std::string> args) {

@@ -26,6 +26,7 @@ namespace {
 using test::ns_inode;
 using test::Probe;
 using test::spawn_probe;
+using test::visit_new_netns;
 
 NsId id_of(const std::string& path) {
   struct stat st {};
@@ -46,19 +47,6 @@ bool has_process(const Model& model, const Namespace& ns, pid_t pid) {
   for (std::size_t i : ns.procs)
     if (model.processes[i].pid == pid) return true;
   return false;
-}
-
-// Moves the calling process into a new network namespace and back, keeping the new one alive
-// only through what `keep` does while the process is inside it (a socket, a bind mount...).
-// Returns 0 on success. Runs inside a probe's setup, so it only moves the probe.
-template <typename Keep>
-int visit_new_netns(Keep keep) {
-  int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-  if (home < 0 || ::unshare(CLONE_NEWNET) != 0) return 10;
-  if (keep() != 0) return 11;
-  if (::setns(home, CLONE_NEWNET) != 0) return 12;
-  ::close(home);
-  return 0;
 }
 
 TEST(Discovery, FindsAllEightTypesOfAProbe) {

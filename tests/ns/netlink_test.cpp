@@ -24,14 +24,6 @@ namespace {
 using test::Probe;
 using test::spawn_probe;
 
-#define CHILD_CHECK(cond)                                                           \
-  do {                                                                              \
-    if (!(cond)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      return 1;                                                                     \
-    }                                                                               \
-  } while (0)
-
 #define CHILD_CHECK_OK(result)                                                    \
   do {                                                                            \
     if (!(result)) {                                                              \

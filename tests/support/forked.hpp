@@ -2,6 +2,7 @@
 // runner itself never moves.
 #pragma once
 
+#include <cstdio>
 #include <functional>
 #include <string>
 
@@ -39,4 +40,15 @@ inline ChildResult child_result(const std::function<int()>& fn) { return run_in_
     if (nsctl_child_.skipped()) GTEST_SKIP() << nsctl_child_.stderr_text;                     \
     EXPECT_EQ(nsctl_child_.exit_code, 0) << "signal " << nsctl_child_.signal << "; stderr:\n" \
                                          << nsctl_child_.stderr_text;                         \
+  } while (0)
+
+// Inside a function run in a child: unless `cond` holds, print where and what failed (and the
+// optional printf-style message) on stderr and return 1; the parent test shows the stderr.
+#define CHILD_CHECK(cond, ...)                                                      \
+  do {                                                                              \
+    if (!(cond)) {                                                                  \
+      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      __VA_OPT__(std::fprintf(stderr, __VA_ARGS__); std::fprintf(stderr, "\n");)    \
+      return 1;                                                                     \
+    }                                                                               \
   } while (0)

@@ -116,6 +116,15 @@ Probe spawn_exec_probe(int flags, const std::function<int()>& setup,
   return probe;
 }
 
+int visit_new_netns(const std::function<int()>& keep) {
+  int home = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (home < 0 || ::unshare(CLONE_NEWNET) != 0) return 10;
+  if (keep() != 0) return 11;
+  if (::setns(home, CLONE_NEWNET) != 0) return 12;
+  ::close(home);
+  return 0;
+}
+
 ino_t ns_inode(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;

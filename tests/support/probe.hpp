@@ -47,6 +47,11 @@ Probe spawn_probe(int flags, const std::function<int()>& setup = {}, std::string
 Probe spawn_exec_probe(int flags, const std::function<int()>& setup,
                        const std::vector<std::string>& argv, std::string* error = nullptr);
 
+// In a probe's setup: moves the calling process into a new network namespace and back,
+// keeping the new one alive only through what `keep` does while inside it (opens an fd,
+// creates a socket, bind-mounts its nsfs file). Returns 0, or 10-12 for the failing step.
+int visit_new_netns(const std::function<int()>& keep);
+
 // The inode of /proc/<pid>/ns/<type> (0 if unreadable).
 ino_t ns_inode(pid_t pid, const char* type);
 ino_t ns_inode(const std::string& path);
