@@ -145,13 +145,27 @@ mib() { awk -v v="$1" 'BEGIN { printf "%.1f", v / 1024 }'; }
 population() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$1/population.tsv" 2>/dev/null; }
 
 timing_table() { # $1 comparison name
-  echo "| processes | lsns median (min–max) ms | nsctl median (min–max) ms | lsns / nsctl | CPU ms lsns / nsctl | lsns peak RSS MiB | nsctl peak RSS MiB | output lines lsns / nsctl | runs |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| processes | lsns wall ms: median (min–max) | nsctl wall ms: median (min–max) | wall lsns / nsctl | lsns CPU ms | nsctl CPU ms | CPU lsns / nsctl | peak RSS MiB lsns / nsctl | output lines lsns / nsctl | runs |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   local size t
   for size in $sizes; do
     t="$work/$size/$1/times.tsv"
     [[ -s $t ]] || continue
-    echo "| $(population "$work/$size" procs) | $(ms "$(field "$t" lsns median_ms)") ($(ms "$(field "$t" lsns min_ms)")–$(ms "$(field "$t" lsns max_ms)")) | $(ms "$(field "$t" nsctl median_ms)") ($(ms "$(field "$t" nsctl min_ms)")–$(ms "$(field "$t" nsctl max_ms)")) | **$(ratio "$(field "$t" lsns median_ms)" "$(field "$t" nsctl median_ms)")** | $(ms "$(field "$t" lsns cpu_ms)") / $(ms "$(field "$t" nsctl cpu_ms)") | $(mib "$(field "$t" lsns rss_max_kib)") | $(mib "$(field "$t" nsctl rss_max_kib)") | $(field "$t" lsns out_lines) / $(field "$t" nsctl out_lines) | $(field "$t" nsctl runs) |"
+    local -A v=()
+    local tool col
+    for tool in lsns nsctl; do
+      for col in median_ms min_ms max_ms cpu_ms rss_max_kib out_lines runs; do
+        v[$tool.$col]=$(field "$t" "$tool" "$col")
+      done
+    done
+    echo "| $(population "$work/$size" procs)" \
+      "| $(ms "${v[lsns.median_ms]}") ($(ms "${v[lsns.min_ms]}")–$(ms "${v[lsns.max_ms]}"))" \
+      "| $(ms "${v[nsctl.median_ms]}") ($(ms "${v[nsctl.min_ms]}")–$(ms "${v[nsctl.max_ms]}"))" \
+      "| **$(ratio "${v[lsns.median_ms]}" "${v[nsctl.median_ms]}")**" \
+      "| $(ms "${v[lsns.cpu_ms]}") | $(ms "${v[nsctl.cpu_ms]}")" \
+      "| **$(ratio "${v[lsns.cpu_ms]}" "${v[nsctl.cpu_ms]}")**" \
+      "| $(mib "${v[lsns.rss_max_kib]}") / $(mib "${v[nsctl.rss_max_kib]}")" \
+      "| ${v[lsns.out_lines]} / ${v[nsctl.out_lines]} | ${v[nsctl.runs]} |"
   done
 }
 
@@ -252,7 +266,8 @@ build_type=${build_type:-RelWithDebInfo, the default}
   echo
   echo "- CPU: ${cpu:-unknown}, $(nproc) cores; memory $mem; kernel $(uname -r); $distro"
   echo "- nsctl: \`$("$NSCTL" --version 2>&1 | head -1)\`, commit $commit${dirty:+ (with uncommitted changes)}, $(basename "$(dirname "$NSCTL")")/ build ($build_type)"
-  echo "- load average (1, 5, 15 min) at start: $load_start; at end: $(cut -d" " -f1-3 /proc/loadavg) (other work on the machine slows both tools; the ratios are more stable than the times)"
+  echo "- load average (1, 5, 15 min) before the first workload: $load_start. Other work on the machine
+    stretches wall times (2 cores); CPU times are much less affected."
   echo "- lsns: \`$("$LSNS" --version 2>&1 | head -1)\` ($LSNS)"
   ((use_strace)) && echo "- strace: \`$(strace -V | head -1)\`"
   echo
@@ -272,8 +287,8 @@ build_type=${build_type:-RelWithDebInfo, the default}
   done
   echo
   echo "Wall time is per run, with the two commands interleaved (A B A B …) after one warm-up round;"
-  echo "*lsns / nsctl* is the ratio of the medians (above 1: nsctl is faster). Peak RSS is the"
-  echo "largest \`ru_maxrss\` of the runs."
+  echo "CPU is the median user + system time of a run. *lsns / nsctl* is the ratio of the medians"
+  echo "(above 1: nsctl is faster). Peak RSS is the largest \`ru_maxrss\` of the runs."
   for cmp in ls json net; do
     echo
     echo "## \`nsctl $(cmp_args "$cmp")\` vs \`lsns$(lsns_args "$cmp")\`"

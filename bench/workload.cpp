@@ -50,6 +50,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -203,6 +204,27 @@ static_assert(sizeof(Record) == 4);
 
 int g_ready_fd = -1;  // write end, inherited by every member of the population
 
+int g_devnull = -1;  // /dev/null, for the population's stdin, stdout and stderr
+
+// Like a daemon: stdio on /dev/null, so that the population holds none of the caller's
+// terminal or pipes (a reader of the workload's output sees EOF when the command is done).
+void detach_stdio() {
+  for (int fd = 0; fd <= 2; ++fd) ::dup2(g_devnull, fd);
+}
+
+// Closes every fd from 3 up except `keep` (sorted, ascending; -1 entries ignored): a sleeper
+// then holds only the fds it is meant to hold, whatever the caller passed down.
+void close_all_except(std::initializer_list<int> keep) {
+  unsigned next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned>(fd) > next)
+      ::syscall(SYS_close_range, next, static_cast<unsigned>(fd) - 1, 0U);
+    next = static_cast<unsigned>(fd) + 1;
+  }
+  ::syscall(SYS_close_range, next, ~0U, 0U);
+}
+
 void report(Stage stage, int err) {
   Record r{stage, 0, static_cast<std::uint16_t>(err)};
   ssize_t n;
@@ -267,6 +289,7 @@ struct Group {
   } while (n < 0 && errno == EINTR);
   if (n < 0) fail_child(kSyncWait);
   ::close(sync_fd);
+  detach_stdio();
   set_name("ct", g.index, "-init");
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) fail_child(kMountPrivate);
   if (::mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) != 0)
@@ -282,10 +305,12 @@ struct Group {
     if (pid == 0) {
       set_name("ct", g.index, "-app");
       report(kUp, 0);
+      close_all_except({});
       sleep_forever();
     }
   }
   report(kUp, 0);
+  close_all_except({});
   sleep_forever();
 }
 
@@ -346,6 +371,8 @@ void* thread_main(void* arg) {
 
 [[noreturn]] void run_thread_holder(long index, long threads) {
   set_name("ns-threads", index, "");
+  detach_stdio();
+  close_all_except({g_ready_fd});  // the threads report through it
   for (long t = 0; t < threads; ++t) {
     pthread_t th;
     int rc = ::pthread_create(&th, nullptr, thread_main, reinterpret_cast<void*>(t));
@@ -396,15 +423,19 @@ Stage make_orphan(const OrphanKind& kind, int* fd_out, const char* mount_target)
 
 [[noreturn]] void run_fd_holder(long index, pid_t group_leader) {
   set_name("ns-holder", index, "");
+  detach_stdio();
+  int group_fd = -1;
   if (group_leader > 0) {
     char path[64];
     format_name(path, sizeof path, "/proc/", group_leader, "/ns/net");
-    if (::open(path, O_RDONLY) < 0) fail_child(kOpenNs);  // kept open on purpose
+    group_fd = ::open(path, O_RDONLY);  // kept open on purpose
+    if (group_fd < 0) fail_child(kOpenNs);
   }
-  int fd = -1;
-  Stage st = make_orphan(kOrphanKinds[index % 3], &fd, nullptr);
+  int orphan_fd = -1;
+  Stage st = make_orphan(kOrphanKinds[index % 3], &orphan_fd, nullptr);
   if (st != kUp) fail_child(st);
   report(kUp, 0);
+  close_all_except({std::min(group_fd, orphan_fd), std::max(group_fd, orphan_fd)});
   sleep_forever();
 }
 
@@ -552,6 +583,8 @@ void detach_foreign_nsfs_mounts() {
 
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) die("pipe");
+  g_devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (g_devnull < 0) die("open /dev/null");
   g_ready_fd = ready[1];
   long expected = plan.processes - 1 + plan.threads;
 
@@ -598,6 +631,7 @@ void detach_foreign_nsfs_mounts() {
   }
   ::close(ready[1]);
   g_ready_fd = -1;
+  ::close(g_devnull);
 
   // Wait for every record; give up if none arrives for a minute.
   long up = 0;
