@@ -8,6 +8,7 @@ namespace nsctl::cli {
 
 Outcome run_ls(const Invocation& inv, int argc, char** argv);
 Outcome run_ps(const Invocation& inv, int argc, char** argv);
+Outcome run_unshare(const Invocation& inv, int argc, char** argv);
 Outcome run_enter(const Invocation& inv, int argc, char** argv);
 
 }  // namespace nsctl::cli

@@ -21,6 +21,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"ls", nsctl::cli::run_ls, "list every namespace (lsns compatible)"},
     {"ps", nsctl::cli::run_ps, "processes whose namespaces differ from init's, by container"},
+    {"unshare", nsctl::cli::run_unshare, "run a command in new namespaces (unshare compatible)"},
     {"enter", nsctl::cli::run_enter, "run a command in the namespaces of a process or container"},
 };
 
@@ -29,7 +30,7 @@ struct CompatName {
   std::string_view name;
   std::string_view command;
 };
-constexpr CompatName kCompat[] = {{"lsns", "ls"}, {"nsenter", "enter"}};
+constexpr CompatName kCompat[] = {{"lsns", "ls"}, {"nsenter", "enter"}, {"unshare", "unshare"}};
 
 int usage(FILE* out) {
   fmt::print(out, "Usage: nsctl <command> [options]\n\nCommands:\n");

@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libfmt-dev nlohmann-json3-dev libmnl-dev libgtest-dev libgmock-dev libbenchmark-dev
-  util-linux iproute2 procps
+  util-linux iproute2 procps uidmap
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -10,6 +10,10 @@
 #define CLONE_NEWTIME 0x00000080  // 5.6
 #endif
 
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000  // 5.2
+#endif
+
 #ifndef NSIO
 #define NSIO 0xb7
 #endif
@@ -38,6 +42,20 @@
 #endif
 
 namespace nsctl::sys {
+
+// clone3(2), 5.3: the first published layout (CLONE_ARGS_SIZE_VER0), declared here rather than
+// taken from <linux/sched.h>, which clashes with glibc's <sched.h>.
+struct CloneArgs {
+  __aligned_u64 flags;
+  __aligned_u64 pidfd;
+  __aligned_u64 child_tid;
+  __aligned_u64 parent_tid;
+  __aligned_u64 exit_signal;
+  __aligned_u64 stack;
+  __aligned_u64 stack_size;
+  __aligned_u64 tls;
+};
+static_assert(sizeof(CloneArgs) == 64);
 
 // listmount(2)/statmount(2): 6.8; mnt_ns_id in the request: 6.10; mnt_ns_fd: 6.18.
 inline constexpr long kNrStatmount = 457;

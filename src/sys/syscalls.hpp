@@ -21,6 +21,19 @@ inline int pidfd_getfd(int pidfd, int targetfd, unsigned flags) {
   return static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, targetfd, flags));
 }
 
+// clone3(2), 5.3: like fork() when args->stack is 0 (the child returns 0 on a copy of the
+// caller's stack). glibc 2.36 has no wrapper. ENOSYS on older kernels.
+inline long clone3(CloneArgs* args) { return ::syscall(SYS_clone3, args, sizeof *args); }
+
+// capget(2)/capset(2): glibc leaves them to libcap. `header` and `data` are the
+// __user_cap_header_struct / __user_cap_data_struct[2] of <linux/capability.h>.
+inline int capget(void* header, void* data) {
+  return static_cast<int>(::syscall(SYS_capget, header, data));
+}
+inline int capset(void* header, const void* data) {
+  return static_cast<int>(::syscall(SYS_capset, header, data));
+}
+
 inline long listmount(const MntIdReq* req, std::uint64_t* ids, std::size_t nr, unsigned flags) {
   return ::syscall(kNrListmount, req, ids, nr, flags);
 }
