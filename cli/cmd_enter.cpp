@@ -113,6 +113,19 @@ Outcome parse_target(std::string_view arg, EnterOptions& o) {
   return 0;
 }
 
+// Reads a credential spec: a number, or "follow" (the target's, from `status`).
+Outcome parse_id(const std::string& spec, const char* what, unsigned follow_value, unsigned& out) {
+  if (spec == "follow") {
+    out = follow_value;
+    return 0;
+  }
+  auto v = parse_decimal(spec);
+  if (!v || *v < 0 || *v > 0xfffffffe)
+    return failure(fmt::format("invalid {} argument: '{}'", what, quoted(spec)));
+  out = static_cast<unsigned>(*v);
+  return 0;
+}
+
 Outcome parse_options(int argc, char** argv, const Invocation& inv, EnterOptions& o) {
   enum { kPreserve = 256, kUserParent, kKeepCaps, kFollow, kForChildren, kContainer };
   static const option kLong[] = {
@@ -261,6 +274,12 @@ Outcome parse_options(int argc, char** argv, const Invocation& inv, EnterOptions
   }
   if (o.wd && o.wdns) return usage_error("--wd and --wdns are mutually exclusive");
   if (o.net_socket && !o.pid && !o.container) return failure("--net-socket requires --target");
+  // Numeric ids are checked now, so that a typo fails before anything is joined.
+  for (const auto* id : {&o.setuid, &o.setgid}) {
+    unsigned ignored = 0;
+    if (*id)
+      if (auto r = parse_id(**id, id == &o.setuid ? "UID" : "GID", 0, ignored); !r) return r;
+  }
   if (o.follow) {
     o.join_cgroup = o.env = true;
     if (!o.root) o.root = "";
@@ -309,19 +328,6 @@ std::vector<std::string> program_of(const EnterOptions& o, const std::vector<std
   return {"/bin/sh"};
 }
 
-// Reads a credential spec: a number, or "follow" (the target's, from `status`).
-Outcome parse_id(const std::string& spec, const char* what, unsigned follow_value, unsigned& out) {
-  if (spec == "follow") {
-    out = follow_value;
-    return 0;
-  }
-  auto v = parse_decimal(spec);
-  if (!v || *v < 0 || *v > 0xfffffffe)
-    return failure(fmt::format("invalid {} argument: '{}'", what, quoted(spec)));
-  out = static_cast<unsigned>(*v);
-  return 0;
-}
-
 // The LSM label of the target (AppArmor or SELinux), to apply at exec; "" when none.
 std::string lsm_label(const Target& t) {
   std::string text;
@@ -351,6 +357,7 @@ Outcome run_enter(const Invocation& inv, int argc, char** argv) {
   }
   if (o.container)
     if (auto r = resolve_container(*o.container, o); !r) return r;
+  if (o.follow && !o.pid) return failure("--follow needs a target: -t PID or a container");
 
   // Which namespaces: -a takes every type the target has (a file option overrides its path).
   // Becoming one of the container's processes, or naming a container with no namespace
