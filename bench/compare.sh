@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Compares `nsctl ls` with util-linux `lsns` on the same machine in the same run, inside a
-# workload of N processes (bench/workload.cpp) per size, and rewrites BENCHMARKS.md.
+# workload of N processes (bench/workload.cpp) per size; and, once, `nsctl unshare` with
+# `unshare` and `nsctl enter` with `nsenter` (plus /bin/true, the floor of any process start).
+# Rewrites BENCHMARKS.md.
 #
-#   bench/compare.sh            sizes 100 1000 4000, 15 interleaved runs each
+#   bench/compare.sh            sizes 100 1000 4000, 15 interleaved runs each; 200 of each start
 #   bench/compare.sh --full     also 10000 (5 runs there: lsns is O(P^2))
-#   bench/compare.sh --smoke    20 processes, 2 runs, no BENCHMARKS.md; exit 1 if a command
-#                               fails or prints nothing (the BenchSmoke e2e test runs this)
+#   bench/compare.sh --smoke    20 processes, 2 runs, 5 of each start, no BENCHMARKS.md; exit 1
+#                               if a command fails or prints nothing (the BenchSmoke e2e test)
 #
-# Options: --sizes "A B ..."  --runs N  --output FILE  --no-strace
+# Options: --sizes "A B ..."  --runs N  --start-runs N  --output FILE  --no-strace
 # Binaries (environment): NSCTL (default: build/nsctl), NSCTL_WORKLOAD and NSCTL_BENCHRUN
-# (default: next to $NSCTL), LSNS (default: lsns). Needs root (namespaces, mounts).
+# (default: next to $NSCTL), LSNS, UNSHARE, NSENTER (default: on the PATH). Needs root.
 # See bench/README.md for what each number means.
 set -euo pipefail
 
@@ -65,6 +67,7 @@ fi
 # ---- Outside: one workload per size, then the report -------------------------------------
 sizes="100 1000 4000"
 runs=""
+start_runs=""
 smoke=0
 full=0
 use_strace=1
@@ -77,10 +80,11 @@ while (($#)); do
   --full) full=1 ;;
   --sizes) sizes=$2; shift ;;
   --runs) runs=$2; shift ;;
+  --start-runs) start_runs=$2; shift ;;
   --output) output=$2; shift ;;
   --no-strace) use_strace=0 ;;
   -h | --help)
-    sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *) echo "compare.sh: unknown option: $1" >&2; exit 2 ;;
@@ -88,7 +92,8 @@ while (($#)); do
   shift
 done
 ((full)) && sizes="$sizes 10000"
-((smoke)) && sizes=20 && runs=${runs:-2}
+((smoke)) && sizes=20 && runs=${runs:-2} && start_runs=${start_runs:-5}
+start_runs=${start_runs:-200}
 
 NSCTL=${NSCTL:-$repo/build/nsctl}
 bindir=$(dirname "$NSCTL")
@@ -96,11 +101,13 @@ NSCTL_WORKLOAD=${NSCTL_WORKLOAD:-$bindir/nsctl-workload}
 BENCHRUN=${NSCTL_BENCHRUN:-$bindir/nsctl-benchrun}
 LSNS=${LSNS:-lsns}
 LSNS=$(command -v "$LSNS" || true)
+UNSHARE=$(command -v "${UNSHARE:-unshare}" || true)
+NSENTER=$(command -v "${NSENTER:-nsenter}" || true)
 export NSCTL BENCHRUN LSNS
 
-for bin in "$NSCTL" "$NSCTL_WORKLOAD" "$BENCHRUN" "$LSNS"; do
+for bin in "$NSCTL" "$NSCTL_WORKLOAD" "$BENCHRUN" "$LSNS" "$UNSHARE" "$NSENTER" /bin/true; do
   if [[ -z $bin || ! -x $bin ]]; then
-    echo "compare.sh: missing binary: '${bin:-lsns}' (build with: cmake --build build)" >&2
+    echo "compare.sh: missing binary: '${bin:-lsns, unshare or nsenter}' (build with: cmake --build build)" >&2
     exit 2
   fi
 done
@@ -115,8 +122,76 @@ fi
 
 load_start=$(cut -d" " -f1-3 /proc/loadavg)
 work=$(mktemp -d "${TMPDIR:-/tmp}/nsctl-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+target_parent="" # the `unshare ... sleep` that `enter` targets, while it runs
+# shellcheck disable=SC2317 # called through the trap
+cleanup() {
+  if [[ -n $target_parent ]]; then
+    # unshare -f blocks SIGINT and SIGTERM while it waits; --kill-child takes the sleep with it.
+    kill -KILL "$target_parent" 2>/dev/null || true
+    wait "$target_parent" 2>/dev/null || true
+    target_parent=""
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 status=0
+
+# ---- Process start: once, on the machine itself (the process count does not matter) -------
+# start_cmp NAME NSCTL_COMMAND UTIL_LINUX_COMMAND: the two and /bin/true, interleaved.
+start_cmp() {
+  local dir="$work/start/$1" warmup=1
+  ((start_runs <= 2)) && warmup=0
+  mkdir -p "$dir"
+  if ! "$BENCHRUN" --runs "$start_runs" --warmup "$warmup" --save "$dir" \
+    "nsctl=$2" "util-linux=$3" "true=/bin/true" >"$dir/times.tsv" 2>"$dir/errors.txt"; then
+    echo "compare.sh: '$1': a command failed:" >&2
+    cat "$dir/errors.txt" >&2
+    status=1
+  fi
+}
+
+# start_target: starts `unshare ... sleep 1000` in the background (its pid: $target_parent) and
+# sets $target to the pid of the sleep, PID 1 of the new pid namespace.
+start_target() {
+  local i kids pid
+  target=""
+  "$UNSHARE" -fp --kill-child --mount-proc -n -u -i sleep 1000 </dev/null >/dev/null \
+    2>"$work/start/target.txt" &
+  target_parent=$!
+  for ((i = 0; i < 1000; i++)); do
+    kids=$(cat "/proc/$target_parent/task/$target_parent/children" 2>/dev/null || true)
+    pid=${kids%% *}
+    # comm is "sleep" once the child has exec'd: its namespaces and /proc are set up.
+    if [[ -n $pid && $(cat "/proc/$pid/comm" 2>/dev/null) == sleep ]]; then
+      target=$pid
+      return 0
+    fi
+    kill -0 "$target_parent" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "compare.sh: the target for 'enter' did not start:" >&2
+  cat "$work/start/target.txt" >&2
+  return 1
+}
+
+load_start_cmp=$(cut -d" " -f1-3 /proc/loadavg)
+mkdir -p "$work/start"
+echo "compare.sh: unshare and enter, $start_runs runs per command..." >&2
+start_cmp unshare "$NSCTL unshare -fp --mount-proc -n -u -i true" \
+  "$UNSHARE -fp --mount-proc -n -u -i true"
+if start_target; then
+  start_cmp enter "$NSCTL enter -t $target -a true" "$NSENTER -t $target -a true"
+else
+  status=1
+fi
+if [[ -n $target_parent ]]; then
+  kill -KILL "$target_parent" 2>/dev/null || true
+  wait "$target_parent" 2>/dev/null || true
+  target_parent=""
+fi
 for size in $sizes; do
   n=${runs:-15}
   [[ -z $runs && $size -ge 10000 ]] && n=5
@@ -167,6 +242,43 @@ timing_table() { # $1 comparison name
       "| $(mib "${v[lsns.rss_max_kib]}") / $(mib "${v[nsctl.rss_max_kib]}")" \
       "| ${v[lsns.out_lines]} / ${v[nsctl.out_lines]} | ${v[nsctl.runs]} |"
   done
+}
+
+# above A B FLOOR: ratio of A and B once the floor (a bare process start) is taken off both.
+above() {
+  awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN { if (b - f > 0) printf "%.2f", (a - f) / (b - f); else print "-" }'
+}
+start_cmd() { # $1 start comparison, $2 nsctl or util-linux: the command, as the table shows it
+  case $1.$2 in
+  unshare.nsctl) echo "nsctl unshare -fp --mount-proc -n -u -i true" ;;
+  unshare.util-linux) echo "unshare -fp --mount-proc -n -u -i true" ;;
+  enter.nsctl) echo "nsctl enter -t PID -a true" ;;
+  enter.util-linux) echo "nsenter -t PID -a true" ;;
+  esac
+}
+
+start_table() { # $1 start comparison: unshare or enter
+  local t="$work/start/$1/times.tsv"
+  echo "| command | util-linux wall ms: median (min–max) | nsctl wall ms: median (min–max) | \`/bin/true\` wall ms: median (min–max) | wall util-linux / nsctl | above \`/bin/true\`: util-linux / nsctl | util-linux CPU ms | nsctl CPU ms | \`/bin/true\` CPU ms | CPU util-linux / nsctl | peak RSS MiB util-linux / nsctl / \`true\` | runs |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  [[ -s $t ]] || return 0
+  local -A v=()
+  local tool col
+  for tool in util-linux nsctl true; do
+    for col in median_ms min_ms max_ms cpu_ms rss_max_kib runs; do
+      v[$tool.$col]=$(field "$t" "$tool" "$col")
+    done
+  done
+  echo "| \`$(start_cmd "$1" util-linux)\`" \
+    "| $(ms "${v[util-linux.median_ms]}") ($(ms "${v[util-linux.min_ms]}")–$(ms "${v[util-linux.max_ms]}"))" \
+    "| $(ms "${v[nsctl.median_ms]}") ($(ms "${v[nsctl.min_ms]}")–$(ms "${v[nsctl.max_ms]}"))" \
+    "| $(ms "${v[true.median_ms]}") ($(ms "${v[true.min_ms]}")–$(ms "${v[true.max_ms]}"))" \
+    "| **$(ratio "${v[util-linux.median_ms]}" "${v[nsctl.median_ms]}")**" \
+    "| **$(above "${v[util-linux.median_ms]}" "${v[nsctl.median_ms]}" "${v[true.median_ms]}")**" \
+    "| $(ms "${v[util-linux.cpu_ms]}") | $(ms "${v[nsctl.cpu_ms]}") | $(ms "${v[true.cpu_ms]}")" \
+    "| **$(ratio "${v[util-linux.cpu_ms]}" "${v[nsctl.cpu_ms]}")**" \
+    "| $(mib "${v[util-linux.rss_max_kib]}") / $(mib "${v[nsctl.rss_max_kib]}") / $(mib "${v[true.rss_max_kib]}")" \
+    "| ${v[nsctl.runs]} |"
 }
 
 syscall_table() {
@@ -240,6 +352,17 @@ if ((smoke)); then
       fi
     done
   done
+  for cmp in unshare enter; do
+    t="$work/start/$cmp/times.tsv"
+    if [[ ! -s $t ]]; then
+      echo "compare.sh: smoke: no timings for '$cmp'" >&2
+      status=1
+      continue
+    fi
+    printf 'smoke %-7s util-linux=%sms nsctl=%sms true=%sms runs=%s\n' "$cmp" \
+      "$(field "$t" util-linux median_ms)" "$(field "$t" nsctl median_ms)" \
+      "$(field "$t" true median_ms)" "$(field "$t" nsctl runs)"
+  done
   ((status == 0)) && echo "compare.sh: smoke OK" >&2
   exit "$status"
 fi
@@ -268,7 +391,7 @@ build_type=${build_type:-RelWithDebInfo, the default}
   echo "- nsctl: \`$("$NSCTL" --version 2>&1 | head -1)\`, commit $commit${dirty:+ (with uncommitted changes)}, $(basename "$(dirname "$NSCTL")")/ build ($build_type)"
   echo "- load average (1, 5, 15 min) before the first workload: $load_start. Other work on the machine
     stretches wall times (2 cores); CPU times are much less affected."
-  echo "- lsns: \`$("$LSNS" --version 2>&1 | head -1)\` ($LSNS)"
+  echo "- lsns: \`$("$LSNS" --version 2>&1 | head -1)\` ($LSNS); unshare: \`$("$UNSHARE" --version 2>&1 | head -1)\`; nsenter: \`$("$NSENTER" --version 2>&1 | head -1)\`"
   ((use_strace)) && echo "- strace: \`$(strace -V | head -1)\`"
   echo
   echo "## Workload"
@@ -295,6 +418,27 @@ build_type=${build_type:-RelWithDebInfo, the default}
     echo
     timing_table "$cmp"
   done
+  echo
+  echo "## Starting a command in new namespaces, or in a process's namespaces"
+  echo
+  echo "Run once, on the machine itself (not in a workload: the process count does not matter),"
+  echo "before the workloads; load average (1, 5, 15 min) then: $load_start_cmp. Each table interleaves"
+  echo "three commands, nsctl, util-linux and \`/bin/true\` alone (the floor: one \`posix_spawnp\` +"
+  echo "exec + exit + \`wait4\`, which every command pays), after one warm-up round. *Above"
+  echo "\`/bin/true\`* is the ratio once that floor is taken off both medians: the cost of the tools'"
+  echo "own work. CPU and peak RSS include the forked child that runs \`true\` (\`wait4\` counts the"
+  echo "children a process reaped). Above 1, nsctl is faster."
+  echo
+  echo "### \`$(start_cmd unshare nsctl)\` vs \`$(start_cmd unshare util-linux)\`"
+  echo
+  start_table unshare
+  echo
+  echo "### \`$(start_cmd enter nsctl)\` vs \`$(start_cmd enter util-linux)\`"
+  echo
+  echo "PID is a \`sleep\` the script starts with \`unshare -fp --kill-child --mount-proc -n -u -i\`:"
+  echo "PID 1 of new pid, mount, net, uts and ipc namespaces (user, cgroup and time are the machine's)."
+  echo
+  start_table enter
   if ((use_strace)); then
     echo
     echo "## Syscalls per listed process"

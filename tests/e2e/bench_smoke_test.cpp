@@ -87,7 +87,8 @@ TEST(BenchSmoke, CompareScriptSmokeRunPasses) {
                         quoted(bench_dir() / "compare.sh") + " --smoke");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("compare.sh: smoke OK"), std::string::npos) << r.output;
-  for (const char* cmp : {"smoke ls ", "smoke json ", "smoke net "})
+  for (const char* cmp :
+       {"smoke ls ", "smoke json ", "smoke net ", "smoke unshare ", "smoke enter "})
     EXPECT_NE(r.output.find(cmp), std::string::npos) << cmp << "\n" << r.output;
 }
 
