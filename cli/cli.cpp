@@ -6,16 +6,18 @@
 namespace nsctl::cli {
 
 std::string getopt_error(int c, char** argv) {
-  // getopt_long leaves optind past the offending word.
+  // getopt_long leaves optind past the offending word; for a long option, optopt is the
+  // option's internal code (or 0 when unknown), so the message names the word the user typed.
   std::string_view word = optind > 0 ? argv[optind - 1] : "";
-  if (c == ':') {
-    if (optopt)
-      return fmt::format("option requires an argument -- '{}'", static_cast<char>(optopt));
-    return fmt::format("option '{}' requires an argument", quoted(word));
+  if (word.starts_with("--")) {
+    std::string_view name = word.substr(0, word.find('='));
+    if (c == ':') return fmt::format("option '{}' requires an argument", quoted(name));
+    if (optopt) return fmt::format("option '{}' doesn't allow an argument", quoted(name));
+    return fmt::format("unrecognized option '{}'", quoted(word));
   }
-  if (optopt)
-    return fmt::format("invalid option -- '{}'", quoted(std::string(1, static_cast<char>(optopt))));
-  return fmt::format("unrecognized option '{}'", quoted(word));
+  char letter = static_cast<char>(optopt);
+  if (c == ':') return fmt::format("option requires an argument -- '{}'", quoted({&letter, 1}));
+  return fmt::format("invalid option -- '{}'", quoted({&letter, 1}));
 }
 
 std::string quoted(std::string_view text) {
