@@ -4,7 +4,6 @@
 #include "nsctl/filter.hpp"
 
 #include <fmt/format.h>
-#include <regex.h>
 
 #include <algorithm>
 #include <charconv>
@@ -12,6 +11,8 @@
 #include <cstdio>
 #include <limits>
 #include <utility>
+
+#include "filter_regex.hpp"
 
 namespace nsctl {
 namespace {
@@ -194,41 +195,6 @@ bool compare(CmpOp op, const Value& l, const Value& r, Type t) {
   }
   return false;
 }
-
-// ---- Regular expressions -------------------------------------------------------------------
-
-// A compiled POSIX extended regular expression; regfree()d on destruction. Heap-held by the
-// AST and never moved, since regex_t is not documented as relocatable.
-class Regex {
- public:
-  Regex() = default;
-  Regex(const Regex&) = delete;
-  Regex& operator=(const Regex&) = delete;
-  ~Regex() {
-    if (compiled_) regfree(&re_);
-  }
-
-  // Returns "" on success, else regerror()'s text.
-  std::string compile(const std::string& pattern) {
-    const int rc = regcomp(&re_, pattern.c_str(), REG_EXTENDED | REG_NOSUB);
-    if (rc == 0) {
-      compiled_ = true;
-      return {};
-    }
-    char buf[256];
-    regerror(rc, &re_, buf, sizeof buf);
-    // regcomp frees its partial state on failure; nothing to regfree.
-    return buf[0] != '\0' ? std::string(buf) : std::string("error ") + std::to_string(rc);
-  }
-
-  bool search(const std::string& text) const {
-    return regexec(&re_, text.c_str(), 0, nullptr, 0) == 0;
-  }
-
- private:
-  regex_t re_{};
-  bool compiled_ = false;
-};
 
 // ---- AST ------------------------------------------------------------------------------------
 

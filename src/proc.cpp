@@ -115,7 +115,9 @@ Result<ProcStat> parse_stat(std::string_view text) {
   std::size_t close = text.rfind(')');
   if (open == std::string_view::npos || close == std::string_view::npos || close < open)
     return invalid("stat: no command name in parentheses");
-  if (!field_to(text.substr(0, open > 0 ? open - 1 : 0), st.pid))
+  // The kernel writes "<pid> (<comm>)": a positive pid, then a space.
+  if (open < 2 || text[open - 1] != ' ' || !field_to(text.substr(0, open - 1), st.pid) ||
+      st.pid <= 0)
     return invalid("stat: bad pid field");
   st.comm.assign(text.substr(open + 1, close - open - 1));
   std::string_view rest = text.substr(close + 1);
@@ -127,7 +129,7 @@ Result<ProcStat> parse_stat(std::string_view text) {
     if (field.empty()) return invalid("stat: truncated after field " + std::to_string(n - 1));
     bool ok = true;
     if (n == 3) st.state = field[0];
-    if (n == 4) ok = field_to(field, st.ppid);
+    if (n == 4) ok = field_to(field, st.ppid) && st.ppid >= 0;
     if (n == 9) ok = field_to(field, st.flags);
     if (n == 20) ok = field_to(field, st.num_threads);
     if (n == 22) ok = field_to(field, st.start_time);

@@ -519,3 +519,21 @@ TEST(FilterGarbage, RandomBytesAndTokenSoupNeverCrash) {
 
 }  // namespace
 }  // namespace nsctl
+
+namespace nsctl {
+namespace {
+
+// glibc's regcomp copies the item before every `+` and `{m,n}`: stacked repeats would take
+// seconds and gigabytes, so they are refused when parsing, with the reason.
+TEST(FilterRegex, ExponentialPatternsAreRefusedAsTooComplex) {
+  auto kind = [](std::string_view) -> std::optional<ValueKind> { return ValueKind::string; };
+  auto r = Filter::parse(R"(COMMAND =~ "a+++++++++++++++++++++")", kind);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("too complex"), std::string::npos) << r.error().message();
+  EXPECT_FALSE(Filter::parse(R"(COMMAND =~ "((a{99}){99}){99}")", kind));
+  EXPECT_TRUE(Filter::parse(R"(COMMAND =~ "^(sleep|nginx: [a-z]+ process)$")", kind));
+  EXPECT_TRUE(Filter::parse(R"(COMMAND =~ "[0-9]{1,5}x+")", kind));
+}
+
+}  // namespace
+}  // namespace nsctl
