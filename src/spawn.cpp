@@ -1,8 +1,8 @@
 #include "nsctl/spawn.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -13,6 +13,8 @@
 #include <array>
 #include <cstdlib>
 #include <string>
+
+#include "sys/syscalls.hpp"
 
 namespace nsctl {
 
@@ -132,23 +134,19 @@ Result<std::optional<ChildFailure>> ChildReport::wait_for_exec() {
 }
 
 Result<Child> spawn_command(char* const argv[], char* const envp[], const sigset_t& child_mask) {
-  NSCTL_ASSIGN_OR_RETURN(ChildReport report, ChildReport::create());
-  int pidfd = -1;
-  long pid = ::syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, nullptr, &pidfd, nullptr, 0);
-  if (pid < 0) return errno_error("clone");
-  if (pid == 0) {
-    // Between fork and exec: async-signal-safe calls only.
-    restore_signals(child_mask);
-    ::execvpe(argv[0], argv, envp);
-    report.fail(1, errno, 127);
-  }
-  Child child{static_cast<pid_t>(pid), UniqueFd(pidfd)};
-  NSCTL_ASSIGN_OR_RETURN(std::optional<ChildFailure> failed, report.wait_for_exec());
-  if (failed) {
-    siginfo_t info{};
-    ::waitid(P_PIDFD, static_cast<id_t>(child.pidfd.get()), &info, WEXITED);
-    return fail(failed->err, std::string("exec ") + argv[0]);
-  }
+  // posix_spawn: glibc starts the child with CLONE_VM | CLONE_VFORK on a stack of its own, so
+  // nothing of nsctl's memory is copied, and it reports a failed exec as its return value.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &child_mask);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+  pid_t pid = -1;
+  int rc = ::posix_spawnp(&pid, argv[0], nullptr, &attr, argv, envp);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return fail(rc, std::string("exec ") + argv[0]);
+  // The child is ours and not yet reaped, so its pid cannot have been reused: the pidfd names it.
+  Child child{pid, UniqueFd(sys::pidfd_open(pid, 0))};
+  if (!child.pidfd) return errno_error("pidfd_open");
   return child;
 }
 

@@ -77,10 +77,10 @@ struct Child {
   UniqueFd pidfd;
 };
 
-// Forks (clone with CLONE_PIDFD, so the child is held from its first instant) and, in the
-// child, restores `child_mask` and execs argv[0] with a PATH search and environment `envp`.
-// Returns once the exec happened. If it failed, the child is reaped and the error carries the
-// child's errno: "exec foo: No such file or directory".
+// Starts argv[0] (PATH search) with environment `envp` and signal mask `child_mask`, as
+// posix_spawnp does (no copy of the caller's memory), and holds the child by a pidfd opened
+// before it can be reaped. Returns once the exec happened; if it failed, the error carries the
+// exec's errno: "exec foo: No such file or directory".
 Result<Child> spawn_command(char* const argv[], char* const envp[], const sigset_t& child_mask);
 
 }  // namespace nsctl
