@@ -5,6 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libfmt-dev nlohmann-json3-dev libmnl-dev libgtest-dev libgmock-dev libbenchmark-dev
   util-linux iproute2 procps uidmap
+  clang libclang-rt-14-dev  # libFuzzer for tests/fuzz (clang 14 is Debian 12's default)
 )
 missing=()
 for p in "${packages[@]}"; do
