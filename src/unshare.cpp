@@ -90,6 +90,12 @@ int vfork_child(void* p) {
   detail::child_main(*arg->plan, *arg->report);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 pid_t start_vfork_child(int ns_flags, const ChildPlan& plan, ChildReport& report, UniqueFd& pidfd) {
   constexpr std::size_t kStackSize = 256 * 1024;  // child_exec keeps a PATH_MAX buffer on it
   auto stack = std::make_unique<std::byte[]>(kStackSize);
@@ -258,7 +264,9 @@ Result<std::optional<ExitStatus>> run_clone(const UnshareSpec& spec, const MapSp
     if (pid > 0) reap(pidfd.get(), true);  // the last try, still waiting for the go
     // A CLONE_VM child does not enter a new time namespace (the vDSO's clock pages belong to
     // the shared memory), so a time namespace takes the clone3 path.
-    if (!sync && !spec.types.contains(NsType::time)) {
+    // Under AddressSanitizer the vfork-style child would run instrumented code on a borrowed
+    // stack that ASan cannot track (google/sanitizers#189): take the clone3 path instead.
+    if (!sync && !spec.types.contains(NsType::time) && !kAddressSanitizer) {
       pid = start_vfork_child(spec.types.clone_flags(), plan, report, pidfd);
       if (pid > 0) return {};
     }
