@@ -57,6 +57,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::CommandResult;
+using test::printable;
 using test::run_command;
 
 // How a row runs the binary.
@@ -117,20 +118,6 @@ std::vector<pid_t> my_children() {
   std::istringstream in(read_text("/proc/self/task/" + std::to_string(::getpid()) + "/children"));
   std::vector<pid_t> out;
   for (pid_t p; in >> p;) out.push_back(p);
-  return out;
-}
-
-std::string printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c == '\n' || (c >= 0x20 && c < 0x7f)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
   return out;
 }
 

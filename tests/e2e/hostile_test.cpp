@@ -32,6 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using test::printable;
 using test::run_command;
 
 // A process to start: in its own UTS namespace (so that it is the process `ls` shows for that
@@ -122,20 +123,6 @@ std::size_t first_unsafe_byte(const std::string& s) {
     i += n;
   }
   return std::string::npos;
-}
-
-std::string printable(const std::string& s, std::size_t max = 600) {
-  std::string out;
-  for (unsigned char c : s.substr(0, max)) {
-    if (c == '\n' || (c >= 0x20 && c < 0x7f)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02x", c);
-      out += buf;
-    }
-  }
-  return out;
 }
 
 std::size_t lines(const std::string& s) {

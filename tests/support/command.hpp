@@ -18,4 +18,8 @@ struct CommandResult {
 CommandResult run_command(const std::vector<std::string>& argv,
                           const std::vector<std::string>& env = {});
 
+// `s` (its first `max` bytes) with every byte but '\n' and printable ASCII written as \xNN: for
+// test failure messages that quote a command's output.
+std::string printable(const std::string& s, std::size_t max = std::string::npos);
+
 }  // namespace nsctl::test
