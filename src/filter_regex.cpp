@@ -14,6 +14,9 @@ std::size_t regex_cost(std::string_view re) {
     std::size_t last = 0;   // cost of its last item, which a repeat copies
   };
   std::vector<Frame> stack(1);
+  // Stacked repeat operators ("a*+", "a++", "a{2}{3}") are undefined in POSIX and are where
+  // glibc's closure computation explodes beyond what the copy count predicts: refused outright.
+  bool after_repeat = false;
   auto item = [&](std::size_t cost) {
     stack.back().total = add(stack.back().total, cost);
     stack.back().last = cost;
@@ -25,6 +28,9 @@ std::size_t regex_cost(std::string_view re) {
   };
   for (std::size_t i = 0; i < re.size(); ++i) {
     char c = re[i];
+    const bool is_repeat = c == '*' || c == '+' || c == '?' || c == '{';
+    if (is_repeat && after_repeat) return kCap;
+    after_repeat = is_repeat;
     if (c == '\\') {
       ++i;
       item(1);

@@ -13,7 +13,7 @@ namespace nsctl::out::detail {
 std::string render_json(const std::vector<Column>& columns, const std::vector<Row>& rows,
                         const Options& options);
 
-// True when s is a number by the JSON grammar (-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?).
+// True when s is an integer JSON readers take exactly (-?(0|[1-9][0-9]*), at most 20 digits).
 bool is_json_number(std::string_view s);
 
 }  // namespace nsctl::out::detail

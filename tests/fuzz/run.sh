@@ -17,11 +17,13 @@ root=$(cd "$here/../.." && pwd)
 seeds=$root/tests/data/fuzz
 build=$root/build-fuzz
 seconds=${NSCTL_FUZZ_SECONDS:-4}
+long_run=${NSCTL_FUZZ_SECONDS:+1}
+# The short (CTest) run is a fixed sequence of inputs; a long run (--seconds) is unbounded.
 targets=()
 while (($#)); do
   case $1 in
     --build-dir) build=$2; shift 2 ;;
-    --seconds) seconds=$2; shift 2 ;;
+    --seconds) seconds=$2; long_run=1; shift 2 ;;
     -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
@@ -68,8 +70,12 @@ for t in "${targets[@]}"; do
   [[ -d $seeds/${t%_fuzz} ]] && corpora+=("$seeds/${t%_fuzz}")
   log=$build/logs/$t.log
   # -error_exitcode: libFuzzer's default (77) would read as "skipped" to CTest.
+  # -seed and -runs make the CTest run one fixed sequence of inputs (the time only caps it, and
+  # a capped run is a prefix of that sequence): a green suite stays green on a loaded machine,
+  # and what a longer run (--seconds, NSCTL_FUZZ_FLAGS) finds is fixed and kept as a seed.
   # shellcheck disable=SC2086
-  if "$build/$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=8192 \
+  if "$build/$t" -seed="${NSCTL_FUZZ_SEED:-1}" -runs="${NSCTL_FUZZ_RUNS:-$([[ -n $long_run ]] && echo -1 || echo 20000)}" \
+      -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=8192 \
       -error_exitcode=1 -timeout_exitcode=1 -print_final_stats=1 \
       -artifact_prefix="$build/artifacts/$t-" ${NSCTL_FUZZ_FLAGS:-} "${corpora[@]}" >"$log" 2>&1; then
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)

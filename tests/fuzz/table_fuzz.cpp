@@ -9,6 +9,7 @@
 // tree mode); raw output is one line per row plus the header, each with exactly columns-1
 // separators, and no byte outside printable ASCII; table output has no control byte except the
 // newlines and is valid UTF-8.
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -84,6 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.format = o::Format::json;
   std::string json = o::render(cols, rows, options);
   nlohmann::json doc = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) std::fprintf(stderr, "invalid JSON:\n%s\n", json.c_str());
   FUZZ_CHECK(!doc.is_discarded());
   FUZZ_CHECK(doc.is_object() && doc.contains(options.json_root));
   const auto& arr = doc[options.json_root];

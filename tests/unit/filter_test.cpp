@@ -537,3 +537,19 @@ TEST(FilterRegex, ExponentialPatternsAreRefusedAsTooComplex) {
 
 }  // namespace
 }  // namespace nsctl
+
+namespace nsctl {
+namespace {
+
+TEST(FilterRegex, StackedRepeatOperatorsAreRefused) {
+  auto kind = [](std::string_view) -> std::optional<ValueKind> { return ValueKind::string; };
+  for (const char* re : {"l*++++++++++++", "a**", "a+?", "a{2}{3}", "x?*"}) {
+    auto r = Filter::parse(std::string("COMMAND =~ \"") + re + "\"", kind);
+    EXPECT_FALSE(r) << re;
+  }
+  EXPECT_TRUE(Filter::parse(R"(COMMAND =~ "a*b+c?d{2}")", kind));
+  EXPECT_TRUE(Filter::parse(R"(COMMAND =~ "\\++")", kind));  // an escaped '+' repeated once
+}
+
+}  // namespace
+}  // namespace nsctl
