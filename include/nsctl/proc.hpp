@@ -47,9 +47,9 @@ struct ProcStat {
   std::string comm;
   char state = '?';
   pid_t ppid = 0;
-  unsigned flags = 0;             // PF_* flags; PF_KTHREAD marks kernel threads
+  unsigned flags = 0;  // PF_* flags; PF_KTHREAD marks kernel threads
   long num_threads = 0;
-  std::uint64_t start_time = 0;  // clock ticks after boot
+  std::uint64_t start_time = 0;                               // clock ticks after boot
   bool kernel_thread() const { return flags & 0x00200000u; }  // PF_KTHREAD
 };
 Result<ProcStat> parse_stat(std::string_view text);

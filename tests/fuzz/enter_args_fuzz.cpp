@@ -8,8 +8,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The first byte picks the invocation: nsctl enter, or the nsenter link.
   bool compat = size > 0 && (data[0] & 1);
   if (size > 0) in.remove_prefix(1);
-  nsctl::cli::Invocation inv{compat ? "nsenter" : "nsctl enter", compat ? "nsenter" : "nsctl: enter",
-                             compat};
+  nsctl::cli::Invocation inv{compat ? "nsenter" : "nsctl enter",
+                             compat ? "nsenter" : "nsctl: enter", compat};
   fuzz::Argv args(compat ? "nsenter" : "enter", in);
   nsctl::cli::EnterOptions o;
   auto r = nsctl::cli::parse_options(args.argc(), args.argv(), inv, o);

@@ -67,7 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(fuzz::valid_utf8(safe.text));
   FUZZ_CHECK(d::display_width(safe.text) == safe.width);
   FUZZ_CHECK(safe.width <= safe.text.size());
-  for (std::size_t w : {std::size_t{0}, std::size_t{1}, std::size_t{3}, safe.width / 2, safe.width}) {
+  for (std::size_t w :
+       {std::size_t{0}, std::size_t{1}, std::size_t{3}, safe.width / 2, safe.width}) {
     d::Safe cut = d::truncate_to_width(safe.text, w);
     FUZZ_CHECK(cut.width <= w);
     FUZZ_CHECK(safe.text.starts_with(cut.text));

@@ -44,7 +44,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   expect_too_deep(nots + "PID");
   // Just inside the limit still parses.
   const int ok = nsctl::kFilterMaxDepth / 2;
-  FUZZ_CHECK(nsctl::Filter::parse(std::string(ok, '(') + "PID" + std::string(ok, ')'), column_kind));
+  FUZZ_CHECK(
+      nsctl::Filter::parse(std::string(ok, '(') + "PID" + std::string(ok, ')'), column_kind));
   return 0;
 }
 

@@ -636,12 +636,9 @@ TEST(OutputJson, KindsAndNulls) {
   const std::vector<Column> cols = {{"NUM", Kind::number, true, false, false, false, 0},
                                     {"Flag", Kind::boolean, false, false, false, false, 0},
                                     {"MAJ:MIN", Kind::string, false, false, false, false, 0}};
-  std::vector<Row> rows = {{{"-1500", "1", "8:0"}, {}},
-                           {{"unassigned", "0", ""}, {}},
-                           {{"", "", "x"}, {}},
-                           {{"0x10", "no", "y"}, {}},
-                           {{"3e026532201", "", ""}, {}},
-                           {{"-1.5e3", "", ""}, {}}};
+  std::vector<Row> rows = {{{"-1500", "1", "8:0"}, {}},   {{"unassigned", "0", ""}, {}},
+                           {{"", "", "x"}, {}},           {{"0x10", "no", "y"}, {}},
+                           {{"3e026532201", "", ""}, {}}, {{"-1.5e3", "", ""}, {}}};
   Options o = with(Format::json);
   o.json_root = "BlockDevices";
   const std::string out = render(cols, rows, o);
