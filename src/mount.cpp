@@ -164,9 +164,7 @@ Result<std::vector<NsfsMountEntry>> list_nsfs_mounts(int mntns_fd) {
 std::vector<NsfsMountEntry> nsfs_mounts_from_mountinfo(std::string_view text) {
   std::vector<NsfsMountEntry> entries;
   while (!text.empty()) {
-    std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    std::string_view line = next_line(text);
     // The kernel escapes spaces inside fields (\040), so this literal can only be the
     // separator before the filesystem type: most lines are skipped without parsing.
     if (line.find(" - nsfs ") == std::string_view::npos) continue;

@@ -201,9 +201,7 @@ Result<std::vector<MountInfo>> parse_mountinfo(std::string_view text) {
   int line_no = 0;
   while (!text.empty()) {
     ++line_no;
-    std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    std::string_view line = next_line(text);
     if (line.empty()) continue;
     auto bad = [&](const char* what) {
       return invalid("mountinfo line " + std::to_string(line_no) + ": " + what);
@@ -242,9 +240,7 @@ Result<std::vector<MountInfo>> parse_mountinfo(std::string_view text) {
 std::vector<CgroupLine> parse_cgroup(std::string_view text) {
   std::vector<CgroupLine> lines;
   while (!text.empty()) {
-    std::size_t eol = text.find('\n');
-    std::string_view line = text.substr(0, eol);
-    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    std::string_view line = next_line(text);
     std::size_t c1 = line.find(':');
     if (c1 == std::string_view::npos) continue;
     std::size_t c2 = line.find(':', c1 + 1);

@@ -38,6 +38,14 @@ Result<void> readlink_at(int dirfd, const char* path, std::string& out);
 // True for the errnos that mean "the process went away while we looked" (ENOENT, ESRCH).
 inline bool is_vanished(int err) { return err == ENOENT || err == ESRCH; }
 
+// Splits the next line (without its '\n') off the front of `rest`.
+inline std::string_view next_line(std::string_view& rest) {
+  std::size_t eol = rest.find('\n');
+  std::string_view line = rest.substr(0, eol);
+  rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+  return line;
+}
+
 // ---- Parsers ------------------------------------------------------------------------------
 
 // /proc/PID/stat. The command name is cut at the *last* ')' since a process may call itself

@@ -29,10 +29,13 @@
 
 #include "support/cgroup.hpp"
 #include "support/command.hpp"
+#include "support/marker.hpp"
 #include "support/probe.hpp"
 
 namespace nsctl {
 namespace {
+
+using test::Marker;
 
 using test::run_command;
 using namespace std::chrono_literals;
@@ -131,30 +134,6 @@ std::map<std::string, std::string> status_fields(const std::string& text) {
 // A pid no process can have: pids stay below pid_max, which is at most PID_MAX_LIMIT (4194304
 // on 64-bit). (A reaped child's pid could be reused at once by a busy machine.)
 pid_t never_a_pid() { return 4 * 1024 * 1024; }
-
-// A temporary directory where a command that should never run would leave a marker file.
-class Marker {
- public:
-  Marker() {
-    char tmpl[] = "/tmp/nsctl-enter-e2e-XXXXXX";
-    if (::mkdtemp(tmpl)) dir_ = tmpl;
-    path_ = dir_ + "/ran";
-  }
-  Marker(const Marker&) = delete;
-  Marker& operator=(const Marker&) = delete;
-  ~Marker() {
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
-  }
-  bool ok() const { return !dir_.empty(); }
-  // The command that leaves the marker.
-  std::vector<std::string> command() const { return {"/bin/sh", "-c", "touch " + path_}; }
-  bool exists() const { return ::access(path_.c_str(), F_OK) == 0; }
-  void reset() const { ::unlink(path_.c_str()); }
-
- private:
-  std::string dir_, path_;
-};
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());

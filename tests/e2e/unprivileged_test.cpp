@@ -21,10 +21,13 @@
 #include <vector>
 
 #include "support/command.hpp"
+#include "support/marker.hpp"
 #include "support/probe.hpp"
 
 namespace nsctl {
 namespace {
+
+using test::Marker;
 
 namespace fs = std::filesystem;
 using test::CommandResult;
@@ -56,28 +59,6 @@ std::string read_link(const std::string& path) {
   ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
   return n < 0 ? std::string() : std::string(buf, static_cast<std::size_t>(n));
 }
-
-// A temporary directory nobody can write to, where a command that must not run leaves a mark.
-class Marker {
- public:
-  Marker() {
-    char tmpl[] = "/tmp/nsctl-unpriv-XXXXXX";
-    if (::mkdtemp(tmpl)) dir_ = tmpl;
-    ::chmod(dir_.c_str(), 0777);
-    path_ = dir_ + "/ran";
-  }
-  Marker(const Marker&) = delete;
-  Marker& operator=(const Marker&) = delete;
-  ~Marker() {
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
-  }
-  std::vector<std::string> command() const { return {"/bin/sh", "-c", "touch " + path_}; }
-  bool exists() const { return ::access(path_.c_str(), F_OK) == 0; }
-
- private:
-  std::string dir_, path_;
-};
 
 // Skips when nobody cannot execute the binary (a build directory under a private home).
 #define NSCTL_REQUIRE_NOBODY_CAN_RUN_NSCTL()                                                    \
@@ -181,7 +162,7 @@ TEST(Unprivileged, UnshareWorksThroughAUserNamespaceAndOtherwiseSaysWhy) {
     EXPECT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_EQ(r.out, "0\n") << describe(r);
   }
-  Marker marker;
+  Marker marker(/*world_writable=*/true);
   for (const auto& prog : {std::vector<std::string>{NSCTL_BINARY, "unshare"},
                            std::vector<std::string>{link_path("unshare")}}) {
     auto r = as_nobody(with(with(prog, {"-n"}), marker.command()));
@@ -226,7 +207,7 @@ TEST(Unprivileged, EnterIntoRootsProcessNamesTheNamespaceAndTheReason) {
   test::Probe probe = test::spawn_probe(CLONE_NEWNET | CLONE_NEWUTS, {}, &error);
   ASSERT_TRUE(probe) << error;
   const std::string pid = std::to_string(probe.pid());
-  Marker marker;
+  Marker marker(/*world_writable=*/true);
   struct Case {
     std::vector<std::string> args;
     std::string type;
