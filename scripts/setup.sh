@@ -3,8 +3,10 @@
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
-  libfmt-dev nlohmann-json3-dev libmnl-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev nlohmann-json3-dev libmnl-dev libseccomp-dev libgtest-dev libgmock-dev libbenchmark-dev
   util-linux iproute2 procps uidmap
+  busybox-static  # the root filesystem of the `nsctl run` tests
+  bubblewrap gnuplot-nox  # bench/: run compared with bwrap, the plot in BENCHMARKS.md
   clang libclang-rt-14-dev  # libFuzzer for tests/fuzz (clang 14 is Debian 12's default)
 )
 missing=()

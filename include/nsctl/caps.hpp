@@ -5,6 +5,8 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,5 +32,14 @@ Result<Credentials> parse_status_credentials(std::string_view status);
 // set, and no_new_privs last. After execve the kernel recomputes the sets from these as it did
 // for the target's own exec. Errors name the step: "setresuid 1000: Operation not permitted".
 Result<void> assume_credentials(const Credentials& c);
+
+// Capability names as capabilities(7) spells them: "CAP_NET_RAW", also "net_raw" and
+// "NET_RAW" (any case) -> 13; nullopt for an unknown name.
+std::optional<int> capability_from_name(std::string_view name);
+// 13 -> "CAP_NET_RAW"; a number past the table -> "CAP_41".
+std::string capability_name(int cap);
+// The highest capability the running kernel knows (/proc/sys/kernel/cap_last_cap); 40 when it
+// cannot be read.
+int last_capability();
 
 }  // namespace nsctl

@@ -1,0 +1,60 @@
+// Network configuration over rtnetlink (libmnl): links up, veth pairs, addresses, routes —
+// what `nsctl run` does for a sandbox's network namespace.
+#pragma once
+
+#include <netinet/in.h>
+
+#include <functional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "nsctl/error.hpp"
+#include "nsctl/fd.hpp"
+
+namespace nsctl {
+
+// A NETLINK_ROUTE socket (SOCK_CLOEXEC) in the network namespace of the thread that opened it;
+// each request waits for the kernel's acknowledgement. Errors carry the kernel's answer and its
+// extended ack message: "add address 10.200.0.1/30 to nsctl0: File exists".
+class Rtnl {
+ public:
+  static Result<Rtnl> open();
+
+  // The index of the link named `name`; ENODEV "link eth9: No such device".
+  Result<int> link_index(std::string_view name);
+  // Sets IFF_UP on the link.
+  Result<void> set_link_up(int ifindex);
+  // Creates a veth pair: `name` here and `peer` in the network namespace behind `peer_netns_fd`
+  // (an nsfs fd of a network namespace), as `ip link add NAME type veth peer name PEER netns FD`.
+  Result<void> add_veth(std::string_view name, std::string_view peer, int peer_netns_fd);
+  // Adds an IPv4 address with its prefix length to the link.
+  Result<void> add_address(int ifindex, in_addr address, int prefix_len);
+  // Adds a default IPv4 route through `gateway`.
+  Result<void> add_default_route(in_addr gateway);
+  // Deletes the link (and with a veth, its peer).
+  Result<void> delete_link(std::string_view name);
+
+ private:
+  explicit Rtnl(UniqueFd fd) : fd_(std::move(fd)) {}
+  Result<void> request(std::span<char> message, std::string_view what);
+  UniqueFd fd_;
+  unsigned seq_ = 0;
+};
+
+// The bytes of an RTM_NEWLINK request that sets link `ifindex` up, built in advance (with
+// libmnl) so that a child between clone and exec can send it without allocating.
+std::vector<char> link_up_request(int ifindex);
+
+// In a child: opens a NETLINK_ROUTE socket in the current network namespace, sends `request`
+// (e.g. from link_up_request) and reads the acknowledgement. Async-signal-safe, no
+// allocation. Returns 0 or the errno (the kernel's answer, or the failed call's).
+int send_rtnl_request(std::span<const char> request) noexcept;
+
+// Runs `fn` on a thread that has joined the network namespace behind `netns_fd`, so that
+// sockets it opens (e.g. an Rtnl) live there; the calling thread's namespaces do not change.
+// Needs CAP_SYS_ADMIN over that namespace and in the caller's user namespace. Errors: the
+// setns failure ("setns net: Operation not permitted") or fn's own.
+Result<void> in_netns(int netns_fd, const std::function<Result<void>()>& fn);
+
+}  // namespace nsctl
