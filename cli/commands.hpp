@@ -10,5 +10,6 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv);
 Outcome run_ps(const Invocation& inv, int argc, char** argv);
 Outcome run_unshare(const Invocation& inv, int argc, char** argv);
 Outcome run_enter(const Invocation& inv, int argc, char** argv);
+Outcome run_run(const Invocation& inv, int argc, char** argv);
 
 }  // namespace nsctl::cli

@@ -23,6 +23,8 @@ constexpr Command kCommands[] = {
     {"ps", nsctl::cli::run_ps, "processes whose namespaces differ from init's, by container"},
     {"unshare", nsctl::cli::run_unshare, "run a command in new namespaces (unshare compatible)"},
     {"enter", nsctl::cli::run_enter, "run a command in the namespaces of a process or container"},
+    {"run", nsctl::cli::run_run,
+     "a sandbox: new namespaces, root filesystem, mounts, limits, least privilege"},
 };
 
 // A link to the binary under one of these names behaves as that util-linux tool.

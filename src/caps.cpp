@@ -8,7 +8,10 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <iterator>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "nsctl/proc.hpp"
 
@@ -138,5 +141,83 @@ Result<void> assume_credentials(const Credentials& c) {
     return errno_error("PR_SET_NO_NEW_PRIVS");
   return {};
 }
+
+namespace {
+
+// capabilities(7), in number order: kCapNames[n] is capability n.
+constexpr std::string_view kCapNames[] = {"CAP_CHOWN",
+                                          "CAP_DAC_OVERRIDE",
+                                          "CAP_DAC_READ_SEARCH",
+                                          "CAP_FOWNER",
+                                          "CAP_FSETID",
+                                          "CAP_KILL",
+                                          "CAP_SETGID",
+                                          "CAP_SETUID",
+                                          "CAP_SETPCAP",
+                                          "CAP_LINUX_IMMUTABLE",
+                                          "CAP_NET_BIND_SERVICE",
+                                          "CAP_NET_BROADCAST",
+                                          "CAP_NET_ADMIN",
+                                          "CAP_NET_RAW",
+                                          "CAP_IPC_LOCK",
+                                          "CAP_IPC_OWNER",
+                                          "CAP_SYS_MODULE",
+                                          "CAP_SYS_RAWIO",
+                                          "CAP_SYS_CHROOT",
+                                          "CAP_SYS_PTRACE",
+                                          "CAP_SYS_PACCT",
+                                          "CAP_SYS_ADMIN",
+                                          "CAP_SYS_BOOT",
+                                          "CAP_SYS_NICE",
+                                          "CAP_SYS_RESOURCE",
+                                          "CAP_SYS_TIME",
+                                          "CAP_SYS_TTY_CONFIG",
+                                          "CAP_MKNOD",
+                                          "CAP_LEASE",
+                                          "CAP_AUDIT_WRITE",
+                                          "CAP_AUDIT_CONTROL",
+                                          "CAP_SETFCAP",
+                                          "CAP_MAC_OVERRIDE",
+                                          "CAP_MAC_ADMIN",
+                                          "CAP_SYSLOG",
+                                          "CAP_WAKE_ALARM",
+                                          "CAP_BLOCK_SUSPEND",
+                                          "CAP_AUDIT_READ",
+                                          "CAP_PERFMON",
+                                          "CAP_BPF",
+                                          "CAP_CHECKPOINT_RESTORE"};
+static_assert(std::size(kCapNames) == 41);
+
+char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// ASCII-only, so a locale cannot make "cap_net_raw" match something else.
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+std::optional<int> capability_from_name(std::string_view name) {
+  constexpr std::string_view kPrefix = "CAP_";
+  // "cap_net_raw" and "net_raw" alike; the prefix alone is no name.
+  if (name.size() > kPrefix.size() && iequals(name.substr(0, kPrefix.size()), kPrefix))
+    name.remove_prefix(kPrefix.size());
+  if (name.empty()) return std::nullopt;
+  for (std::size_t i = 0; i < std::size(kCapNames); ++i)
+    if (iequals(name, kCapNames[i].substr(kPrefix.size()))) return static_cast<int>(i);
+  return std::nullopt;
+}
+
+std::string capability_name(int cap) {
+  if (cap >= 0 && static_cast<std::size_t>(cap) < std::size(kCapNames))
+    return std::string(kCapNames[cap]);
+  return "CAP_" + std::to_string(cap);
+}
+
+// CAP_LAST_CAP of the 6.1 headers nsctl builds with is 40 (CAP_CHECKPOINT_RESTORE).
+int last_capability() { return last_cap(); }
 
 }  // namespace nsctl

@@ -13,6 +13,8 @@
 #include <optional>
 #include <string>
 
+#include "netlink_util.hpp"
+
 namespace nsctl {
 namespace {
 
@@ -43,31 +45,14 @@ int parse_nsid_attr(const nlattr* attr, void* data) {
   return MNL_CB_OK;
 }
 
-int parse_extack_attr(const nlattr* attr, void* data) {
-  auto* message = static_cast<std::string*>(data);
-  if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-      mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-    *message = mnl_attr_get_str(attr);
-  return MNL_CB_OK;
-}
-
 // The errno (positive) and extended-ack message of an NLMSG_ERROR answer.
 Error error_answer(const nlmsghdr* nlh, int netns_fd) {
   if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(nlmsgerr)))
     return Error(EPROTO, "RTM_GETNSID: truncated error answer");
   const auto* err = static_cast<const nlmsgerr*>(mnl_nlmsg_get_payload(nlh));
   Error error = Error::from_errno(-err->error, "RTM_GETNSID");
-  if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-    // The TLVs follow the echoed request: only its header when the ack was capped.
-    std::size_t offset = sizeof(nlmsgerr);
-    if (!(nlh->nlmsg_flags & NLM_F_CAPPED) && err->msg.nlmsg_len > sizeof(nlmsghdr))
-      offset += err->msg.nlmsg_len - sizeof(nlmsghdr);
-    std::string message;
-    if (mnl_nlmsg_size(offset) <= nlh->nlmsg_len) {
-      mnl_attr_parse(nlh, static_cast<unsigned>(offset), parse_extack_attr, &message);
-    }
-    if (!message.empty()) error = Error(error.code(), error.message() + " (" + message + ")");
-  }
+  std::string message = netlink_util::extack_message(nlh);
+  if (!message.empty()) error = Error(error.code(), error.message() + " (" + message + ")");
   error.with_context("netns fd " + std::to_string(netns_fd));
   return error;
 }

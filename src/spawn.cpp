@@ -84,7 +84,10 @@ Result<ExitStatus> supervise(int pidfd, std::span<const int> signals) {
       signalfd_siginfo si{};
       while (::read(sfd.get(), &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
         int sig = static_cast<int>(si.ssi_signo);
-        if (sig != SIGCHLD) send_signal(pidfd, sig);  // ESRCH: it just exited; waitid says
+        // A signal from the kernel (the terminal's ^C, ^\, SIGWINCH, a hangup) went to the
+        // whole foreground process group, the child's too: passing it on would double it.
+        if (sig == SIGCHLD || si.ssi_code == SI_KERNEL) continue;
+        send_signal(pidfd, sig);  // ESRCH: it just exited; waitid says
       }
     }
   }

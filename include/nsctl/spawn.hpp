@@ -36,7 +36,9 @@ Result<sigset_t> block_signals(std::span<const int> signals);
 void restore_signals(const sigset_t& old) noexcept;
 
 // Waits for the child behind `pidfd` (kernel 5.3+), forwarding every signal in `signals` that
-// reaches this process to the child (pidfd_send_signal, 5.1+). When the child stops, this
+// a process sends to this one (kill, sigqueue) to the child (pidfd_send_signal, 5.1+); signals
+// from the kernel (the terminal's) are not passed on, since they reached the child's process
+// group — which is this process's — already. When the child stops, this
 // process stops too, and the child is continued when this process is. Requires the signals to
 // be blocked (block_signals). Errors: signalfd/poll/waitid failures, naming the call.
 Result<ExitStatus> supervise(int pidfd, std::span<const int> signals);

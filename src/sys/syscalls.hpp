@@ -25,6 +25,16 @@ inline int pidfd_getfd(int pidfd, int targetfd, unsigned flags) {
 // caller's stack). glibc 2.36 has no wrapper. ENOSYS on older kernels.
 inline long clone3(CloneArgs* args) { return ::syscall(SYS_clone3, args, sizeof *args); }
 
+// pivot_root(2): glibc has no wrapper.
+inline int pivot_root(const char* new_root, const char* put_old) {
+  return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
+}
+
+// openat2(2), 5.6: `how` is a struct open_how of <linux/openat2.h>. ENOSYS on older kernels.
+inline int openat2(int dirfd, const char* path, void* how, std::size_t size) {
+  return static_cast<int>(::syscall(SYS_openat2, dirfd, path, how, size));
+}
+
 // capget(2)/capset(2): glibc leaves them to libcap. `header` and `data` are the
 // __user_cap_header_struct / __user_cap_data_struct[2] of <linux/capability.h>.
 inline int capget(void* header, void* data) {

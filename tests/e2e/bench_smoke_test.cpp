@@ -1,7 +1,9 @@
 // The benchmark harness still works: the workload generator builds its population and passes
 // the command's exit status through, and `bench/compare.sh --smoke` runs every comparison
-// (nsctl ls vs lsns) once inside a small workload. Not a timing test: it checks that the
-// commands succeed and print something.
+// (nsctl ls vs lsns and nsctl ps vs bench/ns_loop.py inside a small workload; unshare, enter
+// and run vs unshare, nsenter and bwrap) a few times. Not a timing test: it checks that the
+// commands succeed and print something. A comparison whose other tool is not installed
+// (python3, bwrap), or `nsctl run` while it does not work yet, is reported as skipped.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,8 +89,8 @@ TEST(BenchSmoke, CompareScriptSmokeRunPasses) {
                         quoted(bench_dir() / "compare.sh") + " --smoke");
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("compare.sh: smoke OK"), std::string::npos) << r.output;
-  for (const char* cmp :
-       {"smoke ls ", "smoke json ", "smoke net ", "smoke unshare ", "smoke enter "})
+  for (const char* cmp : {"smoke ls ", "smoke json ", "smoke net ", "smoke ps ", "smoke unshare ",
+                          "smoke enter ", "smoke run "})
     EXPECT_NE(r.output.find(cmp), std::string::npos) << cmp << "\n" << r.output;
 }
 
