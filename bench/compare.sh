@@ -135,11 +135,12 @@ fi
 # ipc, pid, net, uts and cgroup namespaces (and mnt, which every bwrap has), never time; it has
 # no seccomp filter unless given one; run by root it keeps root's capabilities unless told to
 # drop them. nsctl run makes all 8 types, loads its default seccomp filter and keeps no
-# capabilities. So: bwrap drops every capability, nsctl shares the time namespace and loads no
+# capabilities, and as root makes no user namespace unless asked. So: bwrap drops every
+# capability, nsctl asks for the user namespace, shares the time namespace and loads no
 # filter; both bind / read-only, mount a new /proc and a minimal /dev, die with their parent,
 # keep an init as PID 1 and run `true` as uid 0 of a new user namespace (uid_map "0 0 1").
 BWRAP_ARGS="--unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev --cap-drop ALL"
-RUN_ARGS=${NSCTL_RUN_ARGS:---no-seccomp --share-time --ro-bind / / --proc /proc --dev /dev}
+RUN_ARGS=${NSCTL_RUN_ARGS:---userns --no-seccomp --share-time --ro-bind / / --proc /proc --dev /dev}
 # nsctl run's own defaults (8 namespaces, seccomp filter), a second row: what those cost.
 RUN_DEFAULT_ARGS="--ro-bind / / --proc /proc --dev /dev"
 

@@ -76,17 +76,7 @@ std::string ipv4_text(in_addr address) {
 }  // namespace
 
 Result<Rtnl> Rtnl::open() {
-  UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock) return errno_error("rtnetlink: socket");
-  // Best effort (4.12+ and 4.3+): error answers carry the kernel's reason as text, and echo
-  // only the request's header, so an ack always fits the answer buffer.
-  int one = 1;
-  ::setsockopt(sock.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  ::setsockopt(sock.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
-  sockaddr_nl addr{};
-  addr.nl_family = AF_NETLINK;  // nl_pid 0: the kernel picks a unique port id
-  if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
-    return errno_error("rtnetlink: bind");
+  NSCTL_ASSIGN_OR_RETURN(UniqueFd sock, netlink_util::open_route_socket("rtnetlink"));
   return Rtnl(std::move(sock));
 }
 

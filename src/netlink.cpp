@@ -60,17 +60,8 @@ Error error_answer(const nlmsghdr* nlh, int netns_fd) {
 }  // namespace
 
 Result<NetnsIdQuery> NetnsIdQuery::open() {
-  UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock) return errno_error("netlink: socket");
-  // Best effort (4.12+): error answers carry the kernel's reason as text, and do not echo the
-  // whole request back.
-  int one = 1;
-  ::setsockopt(sock.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
-  ::setsockopt(sock.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  NSCTL_ASSIGN_OR_RETURN(UniqueFd sock, netlink_util::open_route_socket("netlink"));
   sockaddr_nl addr{};
-  addr.nl_family = AF_NETLINK;  // nl_pid 0: the kernel picks a unique port id
-  if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
-    return errno_error("netlink: bind");
   socklen_t len = sizeof addr;
   if (::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
     return errno_error("netlink: getsockname");

@@ -3,9 +3,14 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <sys/socket.h>
 
 #include <cstddef>
 #include <string>
+#include <string_view>
+
+#include "nsctl/error.hpp"
+#include "nsctl/fd.hpp"
 
 namespace nsctl::netlink_util {
 
@@ -31,6 +36,22 @@ inline std::string extack_message(const nlmsghdr* nlh) {
   if (mnl_nlmsg_size(offset) <= nlh->nlmsg_len)
     mnl_attr_parse(nlh, static_cast<unsigned>(offset), parse_extack_attr, &message);
   return message;
+}
+
+// A NETLINK_ROUTE socket (SOCK_CLOEXEC), bound to a port id the kernel picks. Best effort
+// (4.12+ and 4.3+): error answers carry the kernel's reason as text, and echo only the
+// request's header, so an ack always fits the answer buffer. Errors: "<context>: socket: ...".
+inline Result<UniqueFd> open_route_socket(std::string_view context) {
+  UniqueFd sock(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!sock) return errno_error(std::string(context) + ": socket");
+  int one = 1;
+  ::setsockopt(sock.get(), SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof one);
+  ::setsockopt(sock.get(), SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof one);
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;  // nl_pid 0: the kernel picks a unique port id
+  if (::bind(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    return errno_error(std::string(context) + ": bind");
+  return sock;
 }
 
 }  // namespace nsctl::netlink_util

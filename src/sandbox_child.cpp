@@ -26,12 +26,6 @@ namespace nsctl::detail {
 
 namespace {
 
-bool fail_with(ChildFailure* f, std::int32_t stage, int err) noexcept {
-  f->stage = stage;
-  f->err = err;
-  return false;
-}
-
 void ignore_signal(int) {}
 
 // After PR_SET_PDEATHSIG: if nsctl died before it took effect, the signal never comes.

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "json_util.hpp"
 #include "nsctl/caps.hpp"
 #include "nsctl/seccomp.hpp"
 
@@ -19,6 +20,7 @@ namespace nsctl {
 namespace {
 
 using json = nlohmann::json;
+using json_util::bad;
 // Written in insertion order so that the document reads like an OCI config (ociVersion and
 // process first), not alphabetically.
 using ojson = nlohmann::ordered_json;
@@ -83,32 +85,6 @@ std::string printable(std::string_view s) {
       out.push_back(static_cast<char>(c));
   }
   return out;
-}
-
-bool nested_too_deep(std::string_view text) {
-  std::size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return true;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return false;
-}
-
-std::unexpected<Error> bad(std::string_view path, std::string_view what) {
-  return invalid(fmt::format("{}: {}", path, what));
 }
 
 std::unexpected<Error> wrong_type(std::string_view path, std::string_view expected, const json& v) {
@@ -522,7 +498,7 @@ Result<void> read_extras(const json& n, SandboxExtras& x) {
 }
 
 Result<SandboxSpec> overlay(std::string_view text, SandboxSpec s) {
-  if (nested_too_deep(text))
+  if (json_util::nested_deeper_than(text, kMaxDepth))
     return invalid(fmt::format("invalid JSON: nested deeper than {} levels", kMaxDepth));
   json doc;
   try {

@@ -25,12 +25,6 @@ namespace nsctl::detail {
 
 namespace {
 
-bool fail_at(ChildFailure* f, std::int32_t stage, int err) noexcept {
-  f->stage = stage;
-  f->err = err;
-  return false;
-}
-
 // Closes an fd on every way out of a scope.
 struct Fd {
   int fd = -1;
@@ -97,10 +91,10 @@ int open_target(int root_fd, const MountStep& s, bool file, std::int32_t stage,
                 ChildFailure* f) noexcept {
   int fd = open_in_root(root_fd, s.target.c_str(), O_PATH);
   if (fd < 0 && errno == ENOENT && s.create) {
-    if (int err = make_path(root_fd, s.target.c_str(), file)) return fail_at(f, stage, err), -1;
+    if (int err = make_path(root_fd, s.target.c_str(), file)) return fail_with(f, stage, err), -1;
     fd = open_in_root(root_fd, s.target.c_str(), O_PATH);
   }
-  if (fd < 0) fail_at(f, stage, errno);
+  if (fd < 0) fail_with(f, stage, errno);
   return fd;
 }
 
@@ -133,19 +127,19 @@ bool legacy_mount(int root_fd, const MountStep& s, int target_fd, std::int32_t s
   if (s.kind == MountStep::fs) {
     if (::mount(s.source.c_str(), path, s.fstype.c_str(), legacy_flags(s.attr),
                 s.legacy_data.empty() ? nullptr : s.legacy_data.c_str()) != 0)
-      return fail_at(f, stage + kSubMove, errno);
+      return fail_with(f, stage + kSubMove, errno);
     return true;
   }
   unsigned long rec = s.recursive ? MS_REC : 0;
   if (::mount(s.source.c_str(), path, nullptr, MS_BIND | rec, nullptr) != 0)
-    return fail_at(f, stage + kSubMove, errno);
+    return fail_with(f, stage + kSubMove, errno);
   if (s.attr == 0) return true;
   // The descriptor names the covered directory: look the target up again for the new mount.
   Fd top{open_in_root(root_fd, s.target.c_str(), O_PATH)};
-  if (top.fd < 0) return fail_at(f, stage + kSubAttr, errno);
+  if (top.fd < 0) return fail_with(f, stage + kSubAttr, errno);
   fd_path(top.fd, path);
   if (::mount(nullptr, path, nullptr, MS_REMOUNT | MS_BIND | legacy_flags(s.attr), nullptr) != 0)
-    return fail_at(f, stage + kSubAttr, errno);
+    return fail_with(f, stage + kSubAttr, errno);
   return true;
 }
 
@@ -154,10 +148,10 @@ bool bind_step(int root_fd, const MountStep& s, std::int32_t stage, ChildFailure
   unsigned rec = s.recursive ? AT_RECURSIVE : 0;
   Fd tree{::open_tree(AT_FDCWD, s.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec)};
   bool legacy = tree.fd < 0 && errno == ENOSYS;
-  if (tree.fd < 0 && !legacy) return fail_at(f, stage + kSubSource, errno);
+  if (tree.fd < 0 && !legacy) return fail_with(f, stage + kSubSource, errno);
   struct stat st {};
   int rc = legacy ? ::stat(s.source.c_str(), &st) : ::fstat(tree.fd, &st);
-  if (rc != 0) return fail_at(f, stage + kSubSource, errno);
+  if (rc != 0) return fail_with(f, stage + kSubSource, errno);
   Fd target{open_target(root_fd, s, !S_ISDIR(st.st_mode), stage + kSubTarget, f)};
   if (target.fd < 0) return false;
   if (legacy) return legacy_mount(root_fd, s, target.fd, stage, f);
@@ -166,12 +160,12 @@ bool bind_step(int root_fd, const MountStep& s, std::int32_t stage, ChildFailure
     attr.attr_set = s.attr;
     if (::mount_setattr(tree.fd, "", AT_EMPTY_PATH | rec, &attr, sizeof attr) != 0) {
       if (errno == ENOSYS) return legacy_mount(root_fd, s, target.fd, stage, f);  // 5.2..5.11
-      return fail_at(f, stage + kSubAttr, errno);
+      return fail_with(f, stage + kSubAttr, errno);
     }
   }
   if (::move_mount(tree.fd, "", target.fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) !=
       0)
-    return fail_at(f, stage + kSubMove, errno);
+    return fail_with(f, stage + kSubMove, errno);
   return true;
 }
 
@@ -182,24 +176,24 @@ bool fs_step(int root_fd, const MountStep& s, std::int32_t stage, ChildFailure* 
     Fd target{open_target(root_fd, s, false, stage + kSubTarget, f)};
     return target.fd >= 0 && legacy_mount(root_fd, s, target.fd, stage, f);
   }
-  if (fs.fd < 0) return fail_at(f, stage + kSubSource, errno);
+  if (fs.fd < 0) return fail_with(f, stage + kSubSource, errno);
   if (::fsconfig(fs.fd, FSCONFIG_SET_STRING, "source", s.source.c_str(), 0) != 0)
-    return fail_at(f, stage + kSubSource, errno);
+    return fail_with(f, stage + kSubSource, errno);
   for (std::size_t k = 0; k < s.config.size(); ++k) {
     const auto& [key, value] = s.config[k];
     int rc = s.has_value[k] ? ::fsconfig(fs.fd, FSCONFIG_SET_STRING, key.c_str(), value.c_str(), 0)
                             : ::fsconfig(fs.fd, FSCONFIG_SET_FLAG, key.c_str(), nullptr, 0);
-    if (rc != 0) return fail_at(f, stage + kSubConfig + static_cast<std::int32_t>(k), errno);
+    if (rc != 0) return fail_with(f, stage + kSubConfig + static_cast<std::int32_t>(k), errno);
   }
   if (::fsconfig(fs.fd, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0)
-    return fail_at(f, stage + kSubCreate, errno);
+    return fail_with(f, stage + kSubCreate, errno);
   Fd mnt{::fsmount(fs.fd, FSMOUNT_CLOEXEC, static_cast<unsigned>(s.attr))};
-  if (mnt.fd < 0) return fail_at(f, stage + kSubMount, errno);
+  if (mnt.fd < 0) return fail_with(f, stage + kSubMount, errno);
   Fd target{open_target(root_fd, s, false, stage + kSubTarget, f)};
   if (target.fd < 0) return false;
   if (::move_mount(mnt.fd, "", target.fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) !=
       0)
-    return fail_at(f, stage + kSubMove, errno);
+    return fail_with(f, stage + kSubMove, errno);
   return true;
 }
 
@@ -207,15 +201,15 @@ bool fs_step(int root_fd, const MountStep& s, std::int32_t stage, ChildFailure* 
 bool symlink_step(int root_fd, const MountStep& s, std::int32_t stage, ChildFailure* f) noexcept {
   char buf[PATH_MAX];
   std::size_t len = s.target.size();
-  if (len >= sizeof buf) return fail_at(f, stage + kSubSymlink, ENAMETOOLONG);
+  if (len >= sizeof buf) return fail_with(f, stage + kSubSymlink, ENAMETOOLONG);
   std::memcpy(buf, s.target.c_str(), len + 1);
   char* slash = std::strrchr(buf, '/');
-  if (!slash || slash[1] == '\0') return fail_at(f, stage + kSubSymlink, EINVAL);
+  if (!slash || slash[1] == '\0') return fail_with(f, stage + kSubSymlink, EINVAL);
   *slash = '\0';
   Fd parent{open_in_root(root_fd, buf[0] ? buf : "/", O_PATH | O_DIRECTORY)};
-  if (parent.fd < 0) return fail_at(f, stage + kSubTarget, errno);
+  if (parent.fd < 0) return fail_with(f, stage + kSubTarget, errno);
   if (::symlinkat(s.source.c_str(), parent.fd, slash + 1) != 0)
-    return fail_at(f, stage + kSubSymlink, errno);
+    return fail_with(f, stage + kSubSymlink, errno);
   return true;
 }
 
@@ -228,12 +222,12 @@ bool run_step(int root_fd, const MountStep& s, std::int32_t stage, ChildFailure*
     case MountStep::mkfile:
     case MountStep::mkdir:
       if (int err = make_path(root_fd, s.target.c_str(), s.kind == MountStep::mkfile))
-        return fail_at(f, stage + kSubTarget, err);
+        return fail_with(f, stage + kSubTarget, err);
       return true;
     case MountStep::symlink:
       return symlink_step(root_fd, s, stage, f);
   }
-  return fail_at(f, stage, EINVAL);
+  return fail_with(f, stage, EINVAL);
 }
 
 // The root directory bound onto itself: a mount point of its own, as pivot_root requires.
@@ -241,12 +235,12 @@ bool bind_root(const char* root, ChildFailure* f) noexcept {
   Fd tree{::open_tree(AT_FDCWD, root, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE)};
   if (tree.fd < 0 && errno == ENOSYS) {
     if (::mount(root, root, nullptr, MS_BIND | MS_REC, nullptr) != 0)
-      return fail_at(f, kSbRootBind, errno);
+      return fail_with(f, kSbRootBind, errno);
     return true;
   }
-  if (tree.fd < 0) return fail_at(f, kSbRootBind, errno);
+  if (tree.fd < 0) return fail_with(f, kSbRootBind, errno);
   if (::move_mount(tree.fd, "", AT_FDCWD, root, MOVE_MOUNT_F_EMPTY_PATH) != 0)
-    return fail_at(f, kSbRootBind, errno);
+    return fail_with(f, kSbRootBind, errno);
   return true;
 }
 
@@ -254,9 +248,9 @@ bool make_readonly(int root_fd, const char* root, ChildFailure* f) noexcept {
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY;
   if (::mount_setattr(root_fd, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0) return true;
-  if (errno != ENOSYS) return fail_at(f, kSbRootReadonly, errno);
+  if (errno != ENOSYS) return fail_with(f, kSbRootReadonly, errno);
   if (::mount(nullptr, root, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0)
-    return fail_at(f, kSbRootReadonly, errno);
+    return fail_with(f, kSbRootReadonly, errno);
   return true;
 }
 
@@ -265,11 +259,11 @@ bool make_readonly(int root_fd, const char* root, ChildFailure* f) noexcept {
 bool sandbox_mounts(const SandboxPlan& p, ChildFailure* f) noexcept {
   // Nothing done here may propagate back to the caller's mount namespace.
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    return fail_at(f, kSbPropagation, errno);
+    return fail_with(f, kSbPropagation, errno);
   bool pivot = !p.root.empty();
   if (pivot && !bind_root(p.root.c_str(), f)) return false;
   Fd root{::open(pivot ? p.root.c_str() : "/", O_PATH | O_DIRECTORY | O_CLOEXEC)};
-  if (root.fd < 0) return fail_at(f, kSbRootFd, errno);
+  if (root.fd < 0) return fail_with(f, kSbRootFd, errno);
   for (std::size_t i = 0; i < p.steps.size(); ++i)
     if (!run_step(root.fd, p.steps[i], kSbStep + 64 * static_cast<std::int32_t>(i), f))
       return false;
@@ -277,10 +271,10 @@ bool sandbox_mounts(const SandboxPlan& p, ChildFailure* f) noexcept {
   if (!pivot) return true;
   // pivot_root(".", "."): the old root ends up mounted on top of the new one, where a lazy
   // unmount takes it away without needing a directory for it inside the new root.
-  if (::fchdir(root.fd) != 0) return fail_at(f, kSbPivotChdir, errno);
-  if (sys::pivot_root(".", ".") != 0) return fail_at(f, kSbPivot, errno);
-  if (::umount2(".", MNT_DETACH) != 0) return fail_at(f, kSbOldRoot, errno);
-  if (::chdir("/") != 0) return fail_at(f, kSbPivotChdir, errno);
+  if (::fchdir(root.fd) != 0) return fail_with(f, kSbPivotChdir, errno);
+  if (sys::pivot_root(".", ".") != 0) return fail_with(f, kSbPivot, errno);
+  if (::umount2(".", MNT_DETACH) != 0) return fail_with(f, kSbOldRoot, errno);
+  if (::chdir("/") != 0) return fail_with(f, kSbPivotChdir, errno);
   return true;
 }
 

@@ -10,6 +10,7 @@
 
 #include "nsctl/caps.hpp"
 #include "nsctl/netconf.hpp"
+#include "nsctl/sandbox_config.hpp"
 #include "sandbox_plan.hpp"
 
 namespace nsctl::detail {
@@ -247,7 +248,8 @@ Error sandbox_child_error(const ChildFailure& f, const SandboxPlan& p) {
     what = step_message(p, f.stage - kSbStep);
   } else if (f.stage >= kSbRlimit) {
     std::size_t i = static_cast<std::size_t>(f.stage - kSbRlimit);
-    what = i < p.rlimits.size() ? fmt::format("setrlimit {}", p.rlimits[i].first) : "setrlimit";
+    what = i < p.rlimits.size() ? fmt::format("setrlimit {}", rlimit_name(p.rlimits[i].first))
+                                : "setrlimit";
   } else {
     switch (f.stage) {
       case kSbPdeathsig:

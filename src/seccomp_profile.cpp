@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "json_util.hpp"
 #include "nsctl/seccomp.hpp"
 
 namespace nsctl {
@@ -15,11 +16,12 @@ namespace nsctl {
 namespace {
 
 using json = nlohmann::json;
+using json_util::bad;
 
 // Far above any real profile (Docker's is about 20 KiB); bounds the parse of hostile input.
 constexpr std::size_t kMaxProfileBytes = 16 << 20;
 // A profile nests four levels deep; the limit keeps a hostile one from costing a deep tree.
-constexpr int kMaxDepth = 32;
+constexpr std::size_t kMaxDepth = 32;
 
 constexpr std::string_view kActions[] = {
     "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_TRAP",
@@ -55,34 +57,7 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::unexpected<Error> bad(std::string_view path, std::string_view what) {
-  return invalid(fmt::format("{}: {}", path, what));
-}
-
 const char* type_name(const json& v) { return v.type_name(); }
-
-// Rejects nesting deeper than kMaxDepth before nlohmann builds the tree. Brackets inside strings
-// do not count; the text is not otherwise checked here (the parser does that).
-bool too_deep(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\')
-        ++i;
-      else if (c == '"')
-        in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxDepth) return true;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 Result<std::string> get_string(const json& v, std::string_view path) {
   if (!v.is_string()) return bad(path, fmt::format("expected a string, got {}", type_name(v)));
@@ -243,7 +218,7 @@ Result<SeccompProfile> parse_seccomp_profile(std::string_view json_text) {
   if (json_text.size() > kMaxProfileBytes)
     return invalid(fmt::format("seccomp profile: {} bytes is too large (at most {})",
                                json_text.size(), kMaxProfileBytes));
-  if (too_deep(json_text))
+  if (json_util::nested_deeper_than(json_text, kMaxDepth))
     return invalid(fmt::format("seccomp profile: nested deeper than {} levels", kMaxDepth));
   // nlohmann reports errors by exception; none may leave the library. Its parse errors quote
   // the input, so only the position goes into the message, with the reason in our words.

@@ -20,12 +20,6 @@ namespace nsctl::detail {
 
 namespace {
 
-bool fail_with(ChildFailure* f, std::int32_t stage, int err) noexcept {
-  f->stage = stage;
-  f->err = err;
-  return false;
-}
-
 bool write_all(int fd, const char* data, std::size_t len) noexcept {
   while (len > 0) {
     ssize_t n = ::write(fd, data, len);

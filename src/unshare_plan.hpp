@@ -69,6 +69,13 @@ struct ChildPlan {
   const char* path = nullptr;  // PATH for the search
 };
 
+// Fills *f with {stage, err} and returns false: the child steps' way to fail. Async-signal-safe.
+inline bool fail_with(ChildFailure* f, std::int32_t stage, int err) noexcept {
+  f->stage = stage;
+  f->err = err;
+  return false;
+}
+
 // Runs the setup steps in this process; on failure fills *failure and returns false.
 bool child_setup(const ChildPlan& plan, ChildFailure* failure) noexcept;
 

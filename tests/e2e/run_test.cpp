@@ -989,6 +989,21 @@ TEST_F(Run, ExitStatusIsTheCommands) {
   EXPECT_EQ(r.out, "survived\n");
 }
 
+TEST_F(Run, CommandHoldsOnlyFdsZeroOneTwo) {
+  // An fd nsctl inherits without close-on-exec (a careless caller's) must not reach the
+  // sandbox, with nsctl's init in between or without it.
+  int leaked = ::open("/dev/null", O_RDONLY);  // deliberately no O_CLOEXEC
+  ASSERT_GE(leaked, 3);
+  for (const std::vector<std::string>& opts : std::vector<std::vector<std::string>>{
+           {"--proc", "/proc"}, {"--proc", "/proc", "--as-pid-1"}}) {
+    // Not the last command, so that sh forks for ls and lists its own fds, not ls's.
+    auto r = run_sh(opts, "ls /proc/$$/fd; true");
+    EXPECT_EQ(r.exit_code, 0) << describe(r);
+    EXPECT_EQ(r.out, "0\n1\n2\n") << describe(r);
+  }
+  ::close(leaked);
+}
+
 TEST_F(Run, SetupAndExecFailuresExit125To127) {
   struct Case {
     std::vector<std::string> argv;
