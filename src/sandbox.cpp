@@ -109,6 +109,13 @@ Result<ExitStatus> run_sandbox(const SandboxSpec& spec, bool* exec_failed) {
   std::span<const int> forwarded(plan.forwarded, nsig);
   NSCTL_ASSIGN_OR_RETURN(sigset_t old_mask, block_signals(forwarded));
   plan.old_mask = &old_mask;
+  // On failure the caller gets its signal mask back; on success the signals stay blocked.
+  struct MaskGuard {
+    const sigset_t* old;
+    ~MaskGuard() {
+      if (old) restore_signals(*old);
+    }
+  } mask{&old_mask};
   UniqueFd parent_fd;
   if (spec.nsctl.die_with_parent) {
     parent_fd.reset(sys::pidfd_open(::getpid(), 0));
@@ -160,6 +167,7 @@ Result<ExitStatus> run_sandbox(const SandboxSpec& spec, bool* exec_failed) {
   parent_fd.reset();
   veth.name.clear();  // from now on the veth lives and dies with the sandbox's namespace
   NSCTL_ASSIGN_OR_RETURN(ExitStatus status, supervise(pidfd.get(), forwarded));
+  mask.old = nullptr;
   // The signals stay blocked (as unshare does): one that arrives now must not end nsctl
   // before it ends the way the sandbox did. Init has exited, and with it, its pid namespace.
   (void)cgroup.remove();
