@@ -282,6 +282,79 @@ for size in $sizes; do
   grep -v '^nsctl-workload: [0-9]* processes up' "$work/$size/workload.txt" >&2 || true
 done
 
+# ---- Targets (issue 6): each measured against its goal, and what explains a miss ----------
+# size_dir N: the workload directory of the size nearest to N processes ("" when not run).
+size_dir() {
+  local size
+  for size in $sizes; do
+    if ((size == $1)); then
+      echo "$work/$size"
+      return
+    fi
+  done
+}
+# met VALUE GOAL: "yes" when VALUE >= GOAL.
+met() { awk -v v="$1" -v g="$2" 'BEGIN { if (v == "" || v == "-") print "not measured"; else if (v + 0 >= g) print "yes"; else print "**no**" }'; }
+targets_section() {
+  local d t r4 r10 f
+  echo "| target | goal | measured | met |"
+  echo "|---|---:|---:|---|"
+  for f in 4000 10000; do
+    d=$(size_dir "$f")
+    r4="-"
+    if [[ -n $d && -s $d/ls/times.tsv ]]; then
+      t=$d/ls/times.tsv
+      r4=$(ratio "$(field "$t" lsns median_ms)" "$(field "$t" nsctl median_ms)")
+    fi
+    local goal=5
+    ((f == 10000)) && goal=10
+    echo "| \`nsctl ls\` vs \`lsns\` at $f processes (wall, medians) | ${goal}× | ${r4}× | $(met "$r4" "$goal") |"
+  done
+  # The syscall floor of what nsctl lists (bench/README.md): 21 per process plus ~8 per
+  # namespace; the namespaces are the rows of nsctl's default table.
+  d="$work/$largest"
+  if [[ -s $d/ls/nsctl.strace && -s $d/ls/times.tsv ]]; then
+    local procs rows n floor perproc
+    procs=$(population "$d" procs)
+    rows=$(field "$d/ls/times.tsv" nsctl out_lines)
+    n=$(calls "$d/ls/nsctl.strace")
+    floor=$(awk -v p="$procs" -v r="$rows" 'BEGIN { printf "%.1f", 21 + 8 * (r - 1) / p }')
+    perproc=$(per "$n" "$procs")
+    r10=$(awk -v a="$floor" -v b="$perproc" 'BEGIN { printf "%.2f", a * 1.2 / b }')
+    echo "| \`nsctl ls\` syscalls per process at $procs processes, against its floor of $floor | ≤ 1.2 × floor | $perproc | $(met "$r10" 1) |"
+  fi
+  local cmp o label
+  for cmp in enter unshare run; do
+    o=util-linux
+    [[ $cmp == run ]] && o=bwrap
+    t="$work/start/$cmp/times.tsv"
+    r4="-"
+    if [[ -s $t && -n $(field "$t" nsctl runs) ]]; then
+      r4=$(ratio "$(field "$t" "$o" median_ms)" "$(field "$t" nsctl median_ms)")
+    fi
+    label="\`$(start_cmd "$cmp" nsctl)\` no slower than \`$(start_cmd "$cmp" "$o")\`"
+    echo "| $label (wall, medians) | 1× | ${r4}× | $(met "$r4" 1) |"
+  done
+  echo
+  echo "What explains a miss, where one shows (measured on the machine of the first full run):"
+  echo
+  echo "- **\`ls\` at 4,000 and 10,000 processes.** nsctl's time per process is its syscalls, and it"
+  echo "  makes the floor of what it lists (row above; the accounting is in bench/README.md). The"
+  echo "  ratio at one size is set by how far lsns's O(P²) work has grown there and by what else the"
+  echo "  2-core machine does during nsctl's short runs: full runs gave 5.32× and 9.16× (c11e762),"
+  echo "  4.91× and 10.37× (db58c28), 4.95× and 7.86× (722945e, where nsctl's own runs at 10,000"
+  echo "  spread from 845 to 1115 ms while lsns's 8.5 s runs average such pauses out). Five runs"
+  echo "  at 10,000 are few (CPU-time ratios in that run: 5.13× and 8.84×)."
+  echo "- **\`unshare\`.** Both tools spend the same syscalls in the kernel (clone with the"
+  echo "  namespaces, mounting /proc, exec). nsctl is one program for every command, so its start"
+  echo "  maps a larger binary (libstdc++, fmt and libseccomp are linked in, to spare the dynamic"
+  echo "  linker's relocations, which were a quarter of a short command's CPU). \`perf stat -r 200\`"
+  echo "  of both: 2.97 ms task-clock and 214 page faults for nsctl, 2.30 ms and 152 for unshare;"
+  echo "  a \`perf record\` shows no single hot spot, only the start-up of a larger program spread"
+  echo "  over page faults and the loader. Wall times differ less (0.94–0.97×): the kernel's"
+  echo "  namespace work dominates both."
+}
+
 # ---- Report helpers --------------------------------------------------------------------
 # field FILE LABEL COLUMN: a value from a benchrun TSV.
 field() {
@@ -685,6 +758,10 @@ version() { "$@" --version 2>&1 | head -1; }
       start_table run bwrap nsctl nsctl-defaults
     fi
   fi
+  echo
+  echo "## Targets"
+  echo
+  targets_section
   if ((use_strace)); then
     echo
     echo "## Syscalls per listed process"
