@@ -285,6 +285,11 @@ TEST_F(RunCleanup, BadArgumentsStartNothing) {
       {{"--share", "nosuchns"}, 125, "--share: unknown namespace"},
       {{"--seccomp", "/nonexistent-nsctl-profile"}, 125, "--seccomp: "},
       {{"--config", "/nonexistent-nsctl-config"}, 125, "--config: "},
+      {{"--config", "/etc"}, 125, "--config: "},  // a directory where a file belongs
+      {{"--map-users", "0:x:1"}, 125, "--map-users: "},
+      {{"--uid", "-1"}, 125, "--uid: "},
+      {{"--uid", "99999999999999999999"}, 125, "--uid: "},
+      {{"--uid", "root"}, 125, "--uid: "},
       {{"--hostname", "h", "--share-uts"}, 125, "needs a new uts namespace"},
       {{"--time-offset", "boottime=5", "--share-time"}, 125, "needs a new time namespace"},
   };
