@@ -23,18 +23,18 @@ namespace nsctl {
 
 // OCI process.rlimits[]: {"type": "RLIMIT_NOFILE", "soft": N, "hard": N}.
 struct SandboxRlimit {
-  int resource = 0;  // RLIMIT_NOFILE
+  int resource = 0;           // RLIMIT_NOFILE
   rlim_t soft = 0, hard = 0;  // RLIM_INFINITY for "unlimited"
   bool operator==(const SandboxRlimit&) const = default;
 };
 
 // OCI `process`.
 struct SandboxProcess {
-  std::vector<std::string> args;  // args; args[0] is searched in the sandbox's PATH
-  std::vector<std::string> env;   // env: "NAME=value", the command's whole environment
-  std::string cwd = "/";          // cwd
-  uid_t uid = 0;                  // user.uid, inside the sandbox
-  gid_t gid = 0;                  // user.gid
+  std::vector<std::string> args;       // args; args[0] is searched in the sandbox's PATH
+  std::vector<std::string> env;        // env: "NAME=value", the command's whole environment
+  std::string cwd = "/";               // cwd
+  uid_t uid = 0;                       // user.uid, inside the sandbox
+  gid_t gid = 0;                       // user.gid
   std::vector<gid_t> additional_gids;  // user.additionalGids
   std::vector<SandboxRlimit> rlimits;  // rlimits
   // capabilities: one set, the capabilities the command keeps (bounding, permitted, effective,
@@ -74,9 +74,9 @@ inline constexpr std::string_view kMinimalDevType = "devtmpfs-minimal";
 
 // A veth pair between the caller's network namespace and the sandbox's (nsctl extension).
 struct SandboxVeth {
-  std::string host_name;                 // e.g. "nsctl1234"
+  std::string host_name;  // e.g. "nsctl1234"
   std::string sandbox_name = "eth0";
-  std::uint32_t host_address = 0;        // IPv4, host byte order
+  std::uint32_t host_address = 0;  // IPv4, host byte order
   std::uint32_t sandbox_address = 0;
   int prefix_len = 30;
   bool operator==(const SandboxVeth&) const = default;
@@ -99,8 +99,8 @@ struct SandboxLinux {
 
 // What OCI has no field for.
 struct SandboxExtras {
-  bool as_pid_1 = false;          // exec the command as PID 1 instead of nsctl's init
-  bool die_with_parent = true;    // the sandbox is killed when nsctl dies
+  bool as_pid_1 = false;        // exec the command as PID 1 instead of nsctl's init
+  bool die_with_parent = true;  // the sandbox is killed when nsctl dies
   std::optional<SandboxVeth> veth;
   bool operator==(const SandboxExtras&) const = default;
 };
