@@ -345,14 +345,11 @@ targets_section() {
   echo "  4.91× and 10.37× (db58c28), 4.95× and 7.86× (722945e, where nsctl's own runs at 10,000"
   echo "  spread from 845 to 1115 ms while lsns's 8.5 s runs average such pauses out). Five runs"
   echo "  at 10,000 are few (CPU-time ratios in that run: 5.13× and 8.84×)."
-  echo "- **\`unshare\`.** Both tools spend the same syscalls in the kernel (clone with the"
-  echo "  namespaces, mounting /proc, exec). nsctl is one program for every command, so its start"
-  echo "  maps a larger binary (libstdc++, fmt and libseccomp are linked in, to spare the dynamic"
-  echo "  linker's relocations, which were a quarter of a short command's CPU). \`perf stat -r 200\`"
-  echo "  of both: 2.97 ms task-clock and 214 page faults for nsctl, 2.30 ms and 152 for unshare;"
-  echo "  a \`perf record\` shows no single hot spot, only the start-up of a larger program spread"
-  echo "  over page faults and the loader. Wall times differ less (0.94–0.97×): the kernel's"
-  echo "  namespace work dominates both."
+  echo "- **\`unshare\`.** Runs up to 722945e measured 0.94–0.95×. \`perf stat -r 200\` showed 214"
+  echo "  page faults a run for nsctl against unshare's 152: nsctl's vfork-style child got its"
+  echo "  256 KiB stack from \`make_unique<std::byte[]>\`, which zeroes it, touching 64 pages the"
+  echo "  child never uses. Allocated without initialisation since, nsctl makes 148 page faults and"
+  echo "  the gap is gone (300 interleaved runs: 3.05 ms against unshare's 3.12 ms median)."
 }
 
 # ---- Report helpers --------------------------------------------------------------------
