@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "support/command.hpp"
 #include "support/forked.hpp"
 #include "support/probe.hpp"
 
@@ -99,21 +100,6 @@ std::string read_file(const char* path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string run_command(const char* command) {
-  std::string out;
-  FILE* pipe = ::popen(command, "r");
-  if (!pipe) return out;
-  char buf[512];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
-
-UniqueFd open_netns(const Probe& probe) {
-  return UniqueFd(::open(probe.ns_path("net").c_str(), O_RDONLY | O_CLOEXEC));
 }
 
 TEST(NetconfRaw, LinkUpRequestBringsLoopbackUp) {
@@ -196,7 +182,7 @@ TEST(NetconfVeth, PairAcrossNamespacesCarriesTcp) {
     std::string error;
     Probe b = spawn_probe(CLONE_NEWNET, {}, &error);
     CHILD_CHECK(b, "%s", error.c_str());
-    UniqueFd netns_b = open_netns(b);
+    UniqueFd netns_b = b.open_ns("net");
     CHILD_CHECK(netns_b);
 
     auto rtnl = Rtnl::open();
@@ -234,7 +220,7 @@ TEST(NetconfVeth, PairAcrossNamespacesCarriesTcp) {
     CHILD_CHECK_OK(rtnl->set_link_up(*host_index));
     CHILD_CHECK(link_is_up("nsctl0"));
     // iproute2, run here in A, agrees (including the broadcast address of the /30).
-    std::string shown = run_command("ip -o -4 address show dev nsctl0");
+    std::string shown = test::shell_output("ip -o -4 address show dev nsctl0");
     CHILD_CHECK(
         shown.find("inet 10.200.0.1/30 brd 10.200.0.3 scope global nsctl0") != std::string::npos &&
             shown.find("inet 10.201.0.1/32 scope global nsctl0") != std::string::npos,
@@ -307,7 +293,7 @@ TEST(NetconfInNetns, SocketStaysInItsNamespaceAndCallerDoesNotMove) {
     if (int rc = enter_new_netns(); rc != 0) return rc;
     Probe b = spawn_probe(CLONE_NEWNET);
     CHILD_CHECK(b);
-    UniqueFd netns_b = open_netns(b);
+    UniqueFd netns_b = b.open_ns("net");
     CHILD_CHECK(netns_b);
     ino_t home = thread_netns_inode();
     ino_t inode_b = test::ns_inode(b.ns_path("net"));

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "support/command.hpp"
 #include "support/forked.hpp"
 #include "support/probe.hpp"
 
@@ -58,21 +59,6 @@ bool name_netns(const Probe& probe, const std::string& name) {
   return ::mount(probe.ns_path("net").c_str(), path.c_str(), nullptr, MS_BIND, nullptr) == 0;
 }
 
-std::string run_command(const std::string& command) {
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (!pipe) return out;
-  char buf[512];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) out.append(buf, n);
-  ::pclose(pipe);
-  return out;
-}
-
-UniqueFd open_netns(const Probe& probe) {
-  return UniqueFd(::open(probe.ns_path("net").c_str(), O_RDONLY | O_CLOEXEC));
-}
-
 TEST(Netnsid, UnassignedThenAssignedMatchesIpNetns) {
   NSCTL_REQUIRE_ROOT();
   NSCTL_EXPECT_CHILD_OK([] {
@@ -81,7 +67,7 @@ TEST(Netnsid, UnassignedThenAssignedMatchesIpNetns) {
     Probe a = spawn_probe(CLONE_NEWNET, {}, &error);
     CHILD_CHECK(a);
     CHILD_CHECK(name_netns(a, "nsctl-kq-a"));
-    UniqueFd fd_a = open_netns(a);
+    UniqueFd fd_a = a.open_ns("net");
     CHILD_CHECK(fd_a);
 
     auto query = NetnsIdQuery::open();
@@ -97,7 +83,7 @@ TEST(Netnsid, UnassignedThenAssignedMatchesIpNetns) {
       std::fprintf(stderr, "nsid %d, want 7\n", *after);
       return 1;
     }
-    std::string listed = run_command("ip netns list-id");
+    std::string listed = test::shell_output("ip netns list-id");
     if (listed.find("nsid 7 (iproute2 netns name: nsctl-kq-a)") == std::string::npos) {
       std::fprintf(stderr, "ip netns list-id says:\n%s\n", listed.c_str());
       return 1;
@@ -117,9 +103,9 @@ TEST(Netnsid, BatchAgreesWithSingleQueries) {
     CHILD_CHECK(name_netns(a, "nsctl-kq-a") && name_netns(b, "nsctl-kq-b"));
     CHILD_CHECK(std::system("ip netns set nsctl-kq-a 3 && ip netns set nsctl-kq-b 12") == 0);
     std::vector<UniqueFd> owned;
-    owned.push_back(open_netns(a));
-    owned.push_back(open_netns(b));
-    owned.push_back(open_netns(c));
+    owned.push_back(a.open_ns("net"));
+    owned.push_back(b.open_ns("net"));
+    owned.push_back(c.open_ns("net"));
     owned.emplace_back(::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
     for (const auto& fd : owned) CHILD_CHECK(fd);
 

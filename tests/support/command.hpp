@@ -22,4 +22,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
 // test failure messages that quote a command's output.
 std::string printable(const std::string& s, std::size_t max = std::string::npos);
 
+// What `sh -c command` prints on stdout (popen): for a forked child that wants one line of
+// `ip` output. Empty when the shell cannot be started.
+std::string shell_output(const std::string& command);
+
 }  // namespace nsctl::test

@@ -32,6 +32,10 @@ std::string Probe::ns_path(const char* type) const {
   return "/proc/" + std::to_string(pid_) + "/ns/" + type;
 }
 
+UniqueFd Probe::open_ns(const char* type) const {
+  return UniqueFd(::open(ns_path(type).c_str(), O_RDONLY | O_CLOEXEC));
+}
+
 void Probe::kill() {
   if (pid_ <= 0) return;
   ::syscall(SYS_pidfd_send_signal, pidfd_.get(), SIGKILL, nullptr, 0);

@@ -24,6 +24,8 @@ class Probe {
   explicit operator bool() const { return pid_ > 0; }
   // "/proc/<pid>/ns/<type>"
   std::string ns_path(const char* type) const;
+  // That file opened O_RDONLY | O_CLOEXEC (invalid on failure).
+  UniqueFd open_ns(const char* type) const;
   // Kills the probe (SIGKILL through the pidfd) and reaps it.
   void kill();
 
