@@ -339,6 +339,7 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   scan_options.commands = uses(LsColumn::command) ? detail : ScanOptions::Detail::none;
   scan_options.containers =
       uses(LsColumn::container) || o.container ? detail : ScanOptions::Detail::none;
+  scan_options.workers = 0;  // a thread per CPU on busy hosts; nothing here needs one thread
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());
   if (model->stats.denied)

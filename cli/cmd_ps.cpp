@@ -187,6 +187,7 @@ Outcome run_ps(const Invocation& inv, int argc, char** argv) {
   scan_options.relations = false;
   scan_options.commands = ScanOptions::Detail::all;
   scan_options.containers = ScanOptions::Detail::all;
+  scan_options.workers = 0;  // a thread per CPU on busy hosts; nothing here needs one thread
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());
 

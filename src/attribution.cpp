@@ -465,11 +465,11 @@ bool container_matches(const Container& c, std::string_view query) {
 
 ContainerResolver::ContainerResolver(EngineRoots roots) : roots_(std::move(roots)) {}
 
-Result<std::optional<Container>> ContainerResolver::attribute(int pid_dir, uid_t uid) {
+Result<std::optional<Container>> ContainerResolver::attribute(int pid_dir, uid_t uid, bool name) {
   NSCTL_TRY(read_file_at(pid_dir, "cgroup", cgroup_buf_));
   std::optional<Container> c = container_from_cgroup(cgroup_buf_);
   if (c) {
-    fill_name(*c, uid);
+    if (name) fill_name(*c, uid);
     return c;
   }
   // Only now is the environment worth its read (it can be large, and is root-only for other

@@ -9,13 +9,24 @@
 #include "nsctl/discovery.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
+#include <system_error>
+#include <thread>
 #include <unordered_set>
 
 #include "nsctl/mount.hpp"
@@ -99,12 +110,25 @@ struct NumberText {
 
 class Scanner {
  public:
-  Scanner(const ScanOptions& options, Model& model, dev_t nsfs, int proc)
-      : opt_(options), m_(model), nsfs_(nsfs), proc_(proc), resolver_(options.engine_roots) {
+  // `procfs`: `proc` is a procfs directory (not a fixture), see for_each_numeric_entry().
+  // `part`: this scanner reads one run of pids for a parallel scan, to be absorbed by another.
+  Scanner(const ScanOptions& options, Model& model, dev_t nsfs, int proc, bool procfs,
+          bool part = false)
+      : opt_(options),
+        m_(model),
+        nsfs_(nsfs),
+        proc_(proc),
+        procfs_(procfs),
+        part_(part),
+        resolver_(options.engine_roots) {
     for (const auto& t : ns_types()) ns_paths_[index(t.type)] = "ns/" + std::string(t.name);
   }
 
   void scan_process(pid_t pid);
+  // Appends what `part` scanned (pids above all scanned so far) to this scanner's model.
+  void absorb(Scanner& part);
+  // After absorbing parts: what a scan in one thread would have read once per namespace.
+  void settle_parts();
   void probe_sockets();
   // "/proc/PID" under the scanned /proc.
   std::string proc_path(pid_t pid) const {
@@ -127,6 +151,8 @@ class Scanner {
   Model& m_;
   dev_t nsfs_;
   int proc_;
+  bool procfs_;
+  bool part_;
   ContainerResolver resolver_;
   std::array<std::string, kNsTypeCount> ns_paths_;
   std::vector<int> path_ranks_;  // parallel to m_.namespaces
@@ -136,6 +162,7 @@ class Scanner {
   struct SocketRef {
     pid_t pid;
     int fd;
+    ino_t ino;
   };
   std::vector<SocketRef> sockets_;
   // Open fds of namespaces that no path reaches (socket-held, ancestors), by namespace index.
@@ -239,7 +266,9 @@ void Scanner::scan_process(pid_t pid) {
       added.command = added.comm;  // kernel threads and zombies have no arguments
   }
   if (wanted(opt_.containers)) {
-    if (auto c = resolver_.attribute(dir.get(), added.uid)) added.container = std::move(*c);
+    // A part leaves names to settle_parts(): one resolver, one read of each engine's state.
+    if (auto c = resolver_.attribute(dir.get(), added.uid, !part_))
+      added.container = std::move(*c);
   }
   if (opt_.fds) scan_fds(dir.get(), pid);
 }
@@ -248,7 +277,7 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
   auto task = open_dir_at(pid_dir, "task");
   if (!task) return;
   std::string path;
-  (void)for_each_numeric_entry(task->get(), [&](int tid) {
+  (void)for_each_numeric_entry(task->get(), procfs_, [&](int tid) {
     if (tid == p.pid) return;
     ++m_.stats.threads_scanned;
     for (std::size_t t = 0; t < kNsTypeCount; ++t) {
@@ -268,7 +297,7 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
 void Scanner::scan_fds(int pid_dir, pid_t pid) {
   auto fds = open_dir_at(pid_dir, "fd");
   if (!fds) return;  // EACCES for other users' processes when not root; vanished
-  (void)for_each_numeric_entry(fds->get(), [&](int fd) {
+  (void)for_each_numeric_entry(fds->get(), procfs_, [&](int fd) {
     ++m_.stats.fds_scanned;
     NumberText name_text(fd);
     if (!readlink_at(fds->get(), name_text, link_)) return;
@@ -277,9 +306,55 @@ void Scanner::scan_fds(int pid_dir, pid_t pid) {
              [&] { return proc_path(pid) + "/fd/" + std::to_string(fd); });
     } else if (opt_.sockets) {
       if (auto sock = parse_socket_link(link_); sock && seen_sockets_.insert(*sock).second)
-        sockets_.push_back({pid, fd});
+        sockets_.push_back({pid, fd, *sock});
     }
   });
+}
+
+void Scanner::absorb(Scanner& part) {
+  Model& from = part.m_;
+  const std::size_t offset = m_.processes.size();
+  std::move(from.processes.begin(), from.processes.end(), std::back_inserter(m_.processes));
+  for (std::size_t i = 0; i < from.namespaces.size(); ++i) {
+    Namespace& src = from.namespaces[i];
+    const std::size_t before = m_.namespaces.size();
+    Namespace& dst = m_.add(src.id, src.type);
+    const auto idx = static_cast<std::size_t>(&dst - m_.namespaces.data());
+    if (m_.namespaces.size() != before) path_ranks_.push_back(0);
+    dst.holders |= src.holders;
+    for (std::size_t proc : src.procs) dst.procs.push_back(proc + offset);
+    if (part.path_ranks_[i] > path_ranks_[idx]) {
+      dst.path = std::move(src.path);
+      path_ranks_[idx] = part.path_ranks_[i];
+    }
+  }
+  for (const SocketRef& s : part.sockets_)
+    if (seen_sockets_.insert(s.ino).second) sockets_.push_back(s);
+  ScanStats& a = m_.stats;
+  const ScanStats& b = from.stats;
+  a.vanished += b.vanished;
+  a.denied += b.denied;
+  a.zombies += b.zombies;
+  a.threads_scanned += b.threads_scanned;
+  a.fds_scanned += b.fds_scanned;
+}
+
+void Scanner::settle_parts() {
+  // A part read the command (and container) of the first process it met in each namespace; a
+  // later part's first may not be the namespace's first. Keep only the representatives'.
+  using Detail = ScanOptions::Detail;
+  if (opt_.commands == Detail::representatives || opt_.containers == Detail::representatives) {
+    std::vector<bool> first(m_.processes.size());
+    for (const Namespace& ns : m_.namespaces)
+      if (!ns.procs.empty()) first[ns.procs.front()] = true;
+    for (std::size_t i = 0; i < m_.processes.size(); ++i) {
+      if (first[i]) continue;
+      if (opt_.commands == Detail::representatives) m_.processes[i].command.clear();
+      if (opt_.containers == Detail::representatives) m_.processes[i].container.reset();
+    }
+  }
+  for (Process& p : m_.processes)
+    if (p.container) resolver_.fill_name(*p.container, p.uid);
 }
 
 void Scanner::probe_sockets() {
@@ -427,22 +502,91 @@ void Scanner::read_relations() {
   flush_nets();
 }
 
+// How many threads read /proc/PID directories: `wanted`, or with 0 one per CPU we may run on
+// but at least kMinPids pids each (below that a thread's start costs more than it saves); never
+// more threads than pids.
+std::size_t worker_count(unsigned wanted, std::size_t pids) {
+  constexpr std::size_t kMinPids = 500;
+  std::size_t n = wanted;
+  if (n == 0) {
+    cpu_set_t cpus;
+    n = ::sched_getaffinity(0, sizeof cpus, &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+    n = std::min(n, pids / kMinPids);
+  }
+  return std::clamp<std::size_t>(std::min(n, pids), 1, 64);
+}
+
+// The per-process reads in `workers` threads. The pids are cut into runs, a few per thread so
+// that a thread slowed by other work on the machine takes fewer; each run is scanned into a
+// model of its own, and the runs are absorbed in pid order, so the result is the one-thread
+// scan's. The per-process work is ~80% of a listing (bench/README.md); the rest (relations,
+// mounts, sockets) runs after, in the calling thread.
+void scan_parallel(const ScanOptions& options, Scanner& scanner, dev_t nsfs, int proc,
+                   bool procfs, std::span<const pid_t> pids, std::size_t workers) {
+  struct Part {
+    Model model;
+    Scanner scanner;
+    Part(const ScanOptions& o, dev_t nsfs, int proc, bool procfs)
+        : scanner(o, model, nsfs, proc, procfs, true) {}
+  };
+  const std::size_t runs = workers * 4;
+  const std::size_t run_size = (pids.size() + runs - 1) / runs;
+  std::vector<std::unique_ptr<Part>> parts(runs);
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_lock;
+  auto work = [&]() noexcept {
+    try {
+      for (std::size_t r; (r = next.fetch_add(1, std::memory_order_relaxed)) < runs;) {
+        auto run = pids.subspan(std::min(pids.size(), r * run_size));
+        run = run.first(std::min(run.size(), run_size));
+        auto part = std::make_unique<Part>(options, nsfs, proc, procfs);
+        part->model.processes.reserve(run.size());
+        for (pid_t pid : run) part->scanner.scan_process(pid);
+        parts[r] = std::move(part);
+      }
+    } catch (...) {
+      std::lock_guard lock(failure_lock);
+      if (!failure) failure = std::current_exception();
+      next.store(runs);  // the others stop at their next run
+    }
+  };
+  {
+    std::vector<std::jthread> threads;
+    threads.reserve(workers - 1);
+    try {
+      for (std::size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      // No more threads (EAGAIN): those started and this one do all the runs.
+    }
+    work();
+  }  // joined
+  if (failure) std::rethrow_exception(failure);
+  for (auto& part : parts) scanner.absorb(part->scanner);
+  scanner.settle_parts();
+}
+
 }  // namespace
 
 Result<Model> scan(const ScanOptions& options) {
   NSCTL_ASSIGN_OR_RETURN(dev_t nsfs, nsfs_device());
   auto proc = open_dir_at(AT_FDCWD, options.proc_root);
   if (!proc) return std::unexpected(proc.error());
+  struct statfs sfs {};
+  const bool procfs = ::fstatfs(proc->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
   Model model;
-  Scanner scanner(options, model, nsfs, proc->get());
+  Scanner scanner(options, model, nsfs, proc->get(), procfs);
   std::vector<pid_t> pids;
   pids.reserve(1024);
-  NSCTL_TRY(for_each_numeric_entry(proc->get(), [&](int pid) { pids.push_back(pid); }));
+  NSCTL_TRY(for_each_numeric_entry(proc->get(), procfs, [&](int pid) { pids.push_back(pid); }));
   // procfs lists pids in ascending order; other directories (fixtures) need not. The first
   // process seen in a namespace must be its lowest pid.
   std::sort(pids.begin(), pids.end());
   model.processes.reserve(pids.size());
-  for (pid_t pid : pids) scanner.scan_process(pid);
+  if (std::size_t workers = worker_count(options.workers, pids.size()); workers > 1)
+    scan_parallel(options, scanner, nsfs, proc->get(), procfs, pids, workers);
+  else
+    for (pid_t pid : pids) scanner.scan_process(pid);
   if (options.fds && options.sockets) scanner.probe_sockets();
   if (options.mounts) scanner.scan_mounts();
   scanner.read_relations();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cstddef>
 
 namespace nsctl {
 
@@ -57,12 +58,18 @@ Result<void> readlink_at(int dirfd, const char* path, std::string& out) {
   }
 }
 
-Result<void> for_each_numeric_entry(int dirfd, const std::function<void(int)>& fn) {
+Result<void> for_each_numeric_entry(int dirfd, bool procfs, const std::function<void(int)>& fn) {
   alignas(8) char buf[32768];
+  // The largest record getdents64 can return: header, a NAME_MAX name and its NUL, 8-aligned.
+  constexpr std::size_t kMaxRecord = (offsetof(struct dirent64, d_name) + 255 + 1 + 7) & ~7UL;
   for (;;) {
     ssize_t n = ::getdents64(dirfd, buf, sizeof buf);
     if (n < 0) return errno_error("getdents64");
     if (n == 0) return {};
+    // procfs's iterators (/proc, /proc/PID/task, /proc/PID/fd) emit entries until one does
+    // not fit or the directory ends. With room for any record left, it ended: the call that
+    // would return 0 is not needed (one syscall less per fd table, ~5% of a listing).
+    const bool ended = procfs && static_cast<std::size_t>(n) + kMaxRecord <= sizeof buf;
     for (ssize_t off = 0; off < n;) {
       auto* d = reinterpret_cast<struct dirent64*>(buf + off);
       off += d->d_reclen;
@@ -74,6 +81,7 @@ Result<void> for_each_numeric_entry(int dirfd, const std::function<void(int)>& f
       auto [ptr, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), value);
       if (ec == std::errc() && ptr == sv.data() + sv.size()) fn(value);
     }
+    if (ended) return {};
   }
 }
 

@@ -116,7 +116,8 @@ class ContainerResolver {
   // nullopt for a host process. `uid` is the process's uid: for rootless podman it picks the
   // user's storage when the cgroup path does not show the owner. An unreadable environ is not
   // an error. Errors: reading cgroup failed; ENOENT or ESRCH when the process vanished.
-  Result<std::optional<Container>> attribute(int pid_dir, uid_t uid);
+  // `name` false: leave the name (and a kubernetes container's engine) to a later fill_name().
+  Result<std::optional<Container>> attribute(int pid_dir, uid_t uid, bool name = true);
 
   // Fills c.name from the engine's state on disk (cached), and settles the engine of a
   // kubernetes container when docker or containerd knows its id. `uid` as for attribute();

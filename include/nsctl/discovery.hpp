@@ -96,6 +96,12 @@ struct ScanOptions {
   Detail commands = Detail::representatives;
   Detail containers = Detail::none;
   EngineRoots engine_roots;
+  // Threads that read the /proc/PID directories; 0: one per CPU this process may run on, with
+  // at least 500 pids each. Runs of pids are read in parallel and merged in pid order, so the
+  // model is the one a single thread builds. The threads exist only during scan(); a caller
+  // that needs to be single-threaded right after (setns into a user namespace refuses a
+  // process that still has a thread, and a joined thread can linger) keeps 1.
+  unsigned workers = 1;
 };
 
 struct ScanStats {

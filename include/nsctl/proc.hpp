@@ -111,8 +111,11 @@ std::optional<std::string_view> environ_value(std::string_view environ, std::str
 
 // Calls fn(name) for each entry of the directory `dirfd` whose name is a decimal
 // number (pids, tids, fds), in the order the kernel returns them (ascending for /proc).
-// Uses getdents64 with a large buffer: one syscall per few hundred entries.
-Result<void> for_each_numeric_entry(int dirfd, const std::function<void(int)>& fn);
+// Uses getdents64 with a large buffer: one syscall per few hundred entries. `procfs`: dirfd
+// is a procfs directory, so a call that leaves room for another record was the last one;
+// elsewhere only a call that returns nothing ends the directory (FUSE, for one, returns one
+// server reply per call).
+Result<void> for_each_numeric_entry(int dirfd, bool procfs, const std::function<void(int)>& fn);
 
 // Parses a decimal pid or number with std::from_chars; the whole string must be the number.
 std::optional<long long> parse_decimal(std::string_view text);

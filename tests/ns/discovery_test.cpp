@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <string>
 
+#include "support/forked.hpp"
+#include "support/model_compare.hpp"
 #include "support/probe.hpp"
 
 namespace nsctl {
@@ -349,6 +351,78 @@ TEST(Discovery, CountsAndNamesTheRepresentativeOfEveryNamespace) {
     for (std::size_t i : ns.procs) EXPECT_LE(rep.pid, model.processes[i].pid);
     EXPECT_FALSE(rep.command.empty()) << rep.pid;
   }
+}
+
+// Starts a thread that moves into a uts namespace of its own and sleeps; returns once it has.
+bool start_thread_in_own_uts() {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return false;
+  pthread_t thread;
+  auto body = [](void* arg) -> void* {
+    char ok = ::unshare(CLONE_NEWUTS) == 0 ? 1 : 0;
+    (void)::write(*static_cast<int*>(arg), &ok, 1);
+    for (;;) ::pause();
+  };
+  if (pthread_create(&thread, nullptr, body, &ready[1]) != 0) return false;
+  char ok = 0;
+  return ::read(ready[0], &ok, 1) == 1 && ok;
+}
+
+// Real processes, in a pid namespace of the test's own so that nothing else comes or goes:
+// groups in new uts, ipc and net namespaces (every third in a user namespace too), each with
+// a thread in a uts namespace of its own and a net namespace held only by an fd. Scans with
+// several threads must build the model one thread builds.
+TEST(Discovery, ParallelScanBuildsTheOneThreadModel) {
+  NSCTL_REQUIRE_ROOT();
+  NSCTL_EXPECT_CHILD_OK(test::run_in_new_proc([] {
+    constexpr int kGroups = 12, kMembers = 5;
+    int ready[2];
+    CHILD_CHECK(::pipe2(ready, O_CLOEXEC) == 0);
+    for (int g = 0; g < kGroups; ++g) {
+      pid_t leader = ::fork();
+      CHILD_CHECK(leader >= 0);
+      if (leader != 0) continue;
+      char ok = 0;
+      int flags = CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | (g % 3 == 0 ? CLONE_NEWUSER : 0);
+      if (::unshare(flags) == 0) {
+        ok = 1;
+        for (int k = 1; k < kMembers; ++k) {
+          if (::fork() != 0) continue;
+          char member_ok = k != 1 || start_thread_in_own_uts() ? 1 : 0;
+          (void)::write(ready[1], &member_ok, 1);
+          for (;;) ::pause();
+        }
+        // A net namespace only an fd holds: made, opened, left for another.
+        ok = ::unshare(CLONE_NEWNET) == 0 && ::open("/proc/self/ns/net", O_RDONLY) >= 0 &&
+             ::unshare(CLONE_NEWNET) == 0;
+      }
+      (void)::write(ready[1], &ok, 1);
+      for (;;) ::pause();
+    }
+    for (int i = 0; i < kGroups * kMembers; ++i) {
+      char ok = 0;
+      CHILD_CHECK(::read(ready[0], &ok, 1) == 1 && ok, "process %d of the population failed", i);
+    }
+    ScanOptions options;
+    options.containers = ScanOptions::Detail::representatives;
+    auto serial = scan(options);
+    CHILD_CHECK(serial, "%s", serial.error().message().c_str());
+    CHILD_CHECK(serial->processes.size() == 1 + kGroups * kMembers);
+    std::size_t thread_held = 0, fd_held = 0;
+    for (const Namespace& ns : serial->namespaces) {
+      thread_held += ns.holders == static_cast<std::uint8_t>(Holder::thread);
+      fd_held += ns.holders == static_cast<std::uint8_t>(Holder::fd);
+    }
+    CHILD_CHECK(thread_held == kGroups && fd_held == kGroups, "%zu %zu", thread_held, fd_held);
+    for (unsigned workers : {2u, 3u, 5u}) {
+      options.workers = workers;
+      auto parallel = scan(options);
+      CHILD_CHECK(parallel, "%s", parallel.error().message().c_str());
+      std::string difference = test::model_difference(*serial, *parallel);
+      CHILD_CHECK(difference.empty(), "%u workers: %s", workers, difference.c_str());
+    }
+    return 0;
+  }));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "nsctl/discovery.hpp"
+#include "support/model_compare.hpp"
 
 namespace nsctl {
 namespace {
@@ -40,6 +41,12 @@ class FakeProc {
   }
   // A pid directory with nothing in it: the process exited between getdents and open.
   void add_vanished(int pid) { fs::create_directories(fs::path(root_) / std::to_string(pid)); }
+  // An open fd of process `pid` whose link reads `target`.
+  void add_fd(int pid, int fd, const std::string& target) {
+    fs::path dir = fs::path(root_) / std::to_string(pid) / "fd";
+    fs::create_directories(dir);
+    fs::create_symlink(target, dir / std::to_string(fd));
+  }
 
  private:
   std::string root_;
@@ -100,6 +107,55 @@ TEST(DiscoveryFixture, HostileStatAndLinksAreSkippedNotFatal) {
   ASSERT_TRUE(model) << model.error().message();
   ASSERT_EQ(model->processes.size(), 1u);
   EXPECT_EQ(model->processes[0].pid, 10);
+}
+
+// Namespaces that span the runs a parallel scan cuts the pids into, with representatives,
+// paths from processes and fds, and skipped processes in every run: each thread count must
+// build the model one thread builds.
+TEST(DiscoveryFixture, ParallelScanBuildsTheOneThreadModel) {
+  FakeProc proc;
+  for (int pid = 1; pid <= 300; ++pid) {
+    if (pid % 17 == 0) {
+      proc.add_vanished(pid);
+      continue;
+    }
+    const char state = pid % 13 == 0 ? 'Z' : 'S';
+    proc.add(pid, "p" + std::to_string(pid), state, pid / 2,
+             {{"net", 5000 + pid / 7}, {"uts", 6000 + pid % 11}, {"ipc", 7000}},
+             "cmd-" + std::to_string(pid) + std::string("\0arg", 4));
+    // Net namespaces held by fds only, from many processes; and one of a namespace that a
+    // later process is in (its process path must win over the fd path).
+    if (pid % 19 == 0) proc.add_fd(pid, 3, "net:[" + std::to_string(9000 + pid % 5) + "]");
+    if (pid == 20) proc.add_fd(pid, 4, "net:[" + std::to_string(5000 + 280 / 7) + "]");
+    proc.add_fd(pid, 0, "/dev/null");
+  }
+  ScanOptions o = fixture_options(proc);
+  o.fds = true;
+  auto serial = scan(o);
+  ASSERT_TRUE(serial) << serial.error().message();
+  EXPECT_EQ(serial->stats.vanished, 300u / 17);
+  EXPECT_GT(serial->stats.zombies, 0u);
+  // The commands read are the representatives' (the lowest pid of each namespace).
+  const dev_t nsfs = *nsfs_device();
+  const Namespace* shared = serial->find(NsId{nsfs, 7000});
+  ASSERT_NE(shared, nullptr);
+  EXPECT_EQ(serial->processes[shared->procs.front()].command, "cmd-1 arg");
+  const Namespace* held = serial->find(NsId{nsfs, 9000 + 38 % 5});
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->path, proc.root() + "/38/fd/3");
+  EXPECT_EQ(serial->find(NsId{nsfs, 5040})->path, proc.root() + "/280/ns/net");
+  std::vector<bool> representative(serial->processes.size());
+  for (const Namespace& ns : serial->namespaces)
+    if (!ns.procs.empty()) representative[ns.procs.front()] = true;
+  for (std::size_t i = 0; i < serial->processes.size(); ++i)
+    EXPECT_EQ(!serial->processes[i].command.empty(), representative[i]) << serial->processes[i].pid;
+
+  for (unsigned workers : {2u, 3u, 4u, 7u, 64u}) {
+    o.workers = workers;
+    auto parallel = scan(o);
+    ASSERT_TRUE(parallel) << parallel.error().message();
+    EXPECT_EQ(test::model_difference(*serial, *parallel), "") << workers << " workers";
+  }
 }
 
 TEST(DiscoveryFixture, MissingProcIsAClearError) {
