@@ -3,7 +3,16 @@
 #include <fmt/core.h>
 #include <getopt.h>
 
+#include "nsctl/proc.hpp"
+
 namespace nsctl::cli {
+
+std::expected<unsigned, Failure> parse_jobs(const char* arg) {
+  auto n = parse_decimal(arg);
+  if (!n || *n < 1 || *n > 64)
+    return usage_error(fmt::format("invalid --jobs argument: '{}' (1 to 64)", quoted(arg)));
+  return static_cast<unsigned>(*n);
+}
 
 std::string getopt_error(int c, char** argv) {
   // getopt_long leaves optind past the offending word; for a long option, optopt is the

@@ -37,4 +37,9 @@ std::string getopt_error(int c, char** argv);
 // must not reach the terminal raw.
 std::string quoted(std::string_view text);
 
+// The argument of --jobs: how many threads read /proc (1 to 64), or a usage error.
+std::expected<unsigned, Failure> parse_jobs(const char* arg);
+inline constexpr const char* kJobsHelp =
+    "     --jobs <n>         threads that read /proc (default: one per CPU)\n";
+
 }  // namespace nsctl::cli

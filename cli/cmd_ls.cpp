@@ -34,6 +34,7 @@ struct LsOptions {
   std::optional<std::string> filter;
   std::optional<std::string> container;
   bool no_sockets = false;
+  unsigned jobs = 0;  // 0: one per CPU
   TreeKind tree = TreeKind::none;
   bool list = false;
   bool help = false;
@@ -63,7 +64,9 @@ void print_help(const Invocation& inv) {
   if (!inv.compat)
     fmt::print(
         "     --container <name|id>  only namespaces of this container (name or id prefix)\n"
-        "     --no-sockets       don't look for network namespaces held only by sockets\n");
+        "     --no-sockets       don't look for network namespaces held only by sockets\n"
+        "{}",
+        kJobsHelp);
   fmt::print(
       "\n -H, --list-columns     list the available columns\n"
       " -h, --help             display this help\n"
@@ -93,7 +96,7 @@ Outcome apply_columns(std::string_view list, LsOptions& o) {
 }
 
 Outcome parse_options(int argc, char** argv, LsOptions& o) {
-  enum { kOutputAll = 256, kContainer, kNoSockets };
+  enum { kOutputAll = 256, kContainer, kNoSockets, kJobs };
   static const option kLong[] = {
       {"json", no_argument, nullptr, 'J'},
       {"list", no_argument, nullptr, 'l'},
@@ -113,6 +116,7 @@ Outcome parse_options(int argc, char** argv, LsOptions& o) {
       {"version", no_argument, nullptr, 'V'},
       {"container", required_argument, nullptr, kContainer},
       {"no-sockets", no_argument, nullptr, kNoSockets},
+      {"jobs", required_argument, nullptr, kJobs},
       {nullptr, 0, nullptr, 0},
   };
   optind = 0;  // full reset: main may have parsed another argv
@@ -191,6 +195,12 @@ Outcome parse_options(int argc, char** argv, LsOptions& o) {
       case kNoSockets:
         o.no_sockets = true;
         break;
+      case kJobs: {
+        auto jobs = parse_jobs(optarg);
+        if (!jobs) return std::unexpected(jobs.error());
+        o.jobs = *jobs;
+        break;
+      }
       default:
         return usage_error(getopt_error(c, argv));
     }
@@ -339,7 +349,8 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   scan_options.commands = uses(LsColumn::command) ? detail : ScanOptions::Detail::none;
   scan_options.containers =
       uses(LsColumn::container) || o.container ? detail : ScanOptions::Detail::none;
-  scan_options.workers = 0;  // a thread per CPU on busy hosts; nothing here needs one thread
+  scan_options.stat = detail;  // PPID and the tree need only the representatives' stat
+  scan_options.workers = o.jobs;  // nothing here needs a single-threaded process
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());
   if (model->stats.denied)

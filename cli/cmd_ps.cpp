@@ -28,6 +28,7 @@ struct PsOptions {
   std::optional<pid_t> ref;
   bool group = false;
   std::optional<std::string> container;
+  unsigned jobs = 0;  // 0: one per CPU
   bool help = false;
 };
 
@@ -43,16 +44,18 @@ void print_help(const Invocation& inv) {
       " -r, --raw              use the raw output format\n"
       " -n, --noheadings       don't print headings\n"
       " -u, --notruncate       don't truncate text in columns\n"
+      "{}"
       " -h, --help             display this help\n",
-      inv.prog);
+      inv.prog, kJobsHelp);
 }
 
 Outcome parse_options(int argc, char** argv, PsOptions& o) {
-  enum { kRef = 256, kContainer };
+  enum { kRef = 256, kContainer, kJobs };
   static const option kLong[] = {
       {"ref", required_argument, nullptr, kRef},
       {"group", no_argument, nullptr, 'g'},
       {"container", required_argument, nullptr, kContainer},
+      {"jobs", required_argument, nullptr, kJobs},
       {"json", no_argument, nullptr, 'J'},
       {"raw", no_argument, nullptr, 'r'},
       {"noheadings", no_argument, nullptr, 'n'},
@@ -78,6 +81,12 @@ Outcome parse_options(int argc, char** argv, PsOptions& o) {
       case kContainer:
         o.container = optarg;
         break;
+      case kJobs: {
+        auto jobs = parse_jobs(optarg);
+        if (!jobs) return std::unexpected(jobs.error());
+        o.jobs = *jobs;
+        break;
+      }
       case 'J':
         o.output.format = out::Format::json;
         break;
@@ -187,7 +196,7 @@ Outcome run_ps(const Invocation& inv, int argc, char** argv) {
   scan_options.relations = false;
   scan_options.commands = ScanOptions::Detail::all;
   scan_options.containers = ScanOptions::Detail::all;
-  scan_options.workers = 0;  // a thread per CPU on busy hosts; nothing here needs one thread
+  scan_options.workers = o.jobs;  // nothing here needs a single-threaded process
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());
 

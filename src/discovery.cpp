@@ -108,18 +108,28 @@ struct NumberText {
   operator const char*() const { return text; }
 };
 
+// The /proc being scanned, and what it offers.
+struct ProcRoot {
+  int fd = -1;
+  dev_t nsfs = 0;
+  bool procfs = false;     // a procfs, not a fixture: see for_each_numeric_entry()
+  bool fd_counts = false;  // stat of /proc/PID/fd gives the number of open fds (Linux 6.2+)
+};
+
 class Scanner {
  public:
-  // `procfs`: `proc` is a procfs directory (not a fixture), see for_each_numeric_entry().
   // `part`: this scanner reads one run of pids for a parallel scan, to be absorbed by another.
-  Scanner(const ScanOptions& options, Model& model, dev_t nsfs, int proc, bool procfs,
-          bool part = false)
+  Scanner(const ScanOptions& options, Model& model, const ProcRoot& root, bool part = false)
       : opt_(options),
         m_(model),
-        nsfs_(nsfs),
-        proc_(proc),
-        procfs_(procfs),
+        nsfs_(root.nsfs),
+        proc_(root.fd),
+        procfs_(root.procfs),
+        fd_counts_(root.fd_counts),
         part_(part),
+        // Without the mnt link an exited process is only recognised by its stat.
+        stat_everyone_(options.stat == ScanOptions::Detail::all ||
+                       !options.types.contains(NsType::mnt)),
         resolver_(options.engine_roots) {
     for (const auto& t : ns_types()) ns_paths_[index(t.type)] = "ns/" + std::string(t.name);
   }
@@ -143,7 +153,11 @@ class Scanner {
   template <typename PathFn>
   std::size_t attach(const NsId& id, NsType type, std::size_t proc, Holder holder, PathFn path);
   void scan_threads(int pid_dir, const Process& p, std::size_t idx);
+  // /proc/PID/stat, unless the process exited (or is a zombie).
+  std::optional<ProcStat> read_stat(int pid_dir);
   void scan_fds(int pid_dir, pid_t pid);
+  // Records what fd `fd` of `pid` holds; its link text is in link_.
+  void take_fd(pid_t pid, int fd);
   UniqueFd open_ns(const Namespace& ns);
   std::size_t add_related(UniqueFd fd, NsType type);
 
@@ -152,7 +166,9 @@ class Scanner {
   dev_t nsfs_;
   int proc_;
   bool procfs_;
+  bool fd_counts_;
   bool part_;
+  bool stat_everyone_;
   ContainerResolver resolver_;
   std::array<std::string, kNsTypeCount> ns_paths_;
   std::vector<int> path_ranks_;  // parallel to m_.namespaces
@@ -195,51 +211,48 @@ void Scanner::scan_process(pid_t pid) {
     ++stats.vanished;  // listed by getdents, gone before we opened it
     return;
   }
-  struct stat st {};
-  if (::fstat(dir.get(), &st) != 0 || !read_file_at(dir.get(), "stat", buf_, true)) {
+  // /proc/PID/task is owned, as every /proc/PID entry, by the process's effective uid (root
+  // for a non-dumpable one), and links 2 + its thread count: the uid and the threads in one call.
+  struct stat task {};
+  if (::fstatat(dir.get(), "task", &task, 0) != 0) {
     ++stats.vanished;
     return;
   }
-  auto ps = parse_stat(buf_);
-  if (!ps || ps->state == 'Z') {
-    // A zombie has given up its namespaces; an unparsable stat (never seen) is skipped too.
-    ++stats.zombies;
-    return;
+  std::optional<ProcStat> ps;
+  if (stat_everyone_) {
+    ps = read_stat(dir.get());
+    if (!ps) {
+      ++stats.vanished;  // exited, a zombie, or (never seen) an unparsable stat
+      return;
+    }
   }
+
   Process p;
   p.pid = pid;
-  p.ppid = ps->ppid;
-  p.uid = st.st_uid;
-  p.comm = std::move(ps->comm);
-  p.kernel_thread = ps->kernel_thread();
-
-  bool denied = false, vanished = false, any = false;
+  p.uid = task.st_uid;
+  bool denied = false, exited = false, any = false;
   for (std::size_t t = 0; t < kNsTypeCount; ++t) {
     if (!opt_.types.contains(ns_types()[t].type)) continue;
     auto r = readlink_at(dir.get(), ns_paths_[t].c_str(), link_);
     if (!r) {
       int err = r.error().code();
       if (err == EACCES || err == EPERM) denied = true;
-      if (err == ESRCH) vanished = true;
-      continue;  // ENOENT: a type this kernel lacks (or the process is exiting)
+      // A process that exits gives up its namespace proxy first (exit_task_namespaces): from
+      // then on, zombie or not, its mnt link (mnt: the oldest type, on every kernel) fails
+      // with ENOENT. Other types may simply be missing from an older kernel.
+      if (err == ESRCH || (err == ENOENT && ns_types()[t].type == NsType::mnt)) exited = true;
+      continue;
     }
     if (auto l = parse_ns_link(link_)) {
       p.ns[t] = NsId{nsfs_, l->ino};
       any = true;
     }
   }
-  if (!any) {
-    if (denied)
-      ++stats.denied;
-    else
-      ++stats.vanished;
+  if (exited || !any) {
+    ++(exited || !denied ? stats.vanished : stats.denied);
     return;
   }
   if (denied) ++stats.denied;
-  if (vanished) {
-    ++stats.vanished;
-    return;
-  }
 
   std::size_t idx = m_.processes.size();
   first_in_some_ = false;
@@ -251,7 +264,8 @@ void Scanner::scan_process(pid_t pid) {
   }
   m_.processes.push_back(std::move(p));
   Process& added = m_.processes.back();
-  if (opt_.threads && ps->num_threads > 1) scan_threads(dir.get(), added, idx);
+  const nlink_t threads = task.st_nlink > 2 ? task.st_nlink - 2 : 1;
+  if (opt_.threads && threads > 1) scan_threads(dir.get(), added, idx);
   // Processes are scanned in pid order, so a process that is first in some namespace (through
   // itself or one of its threads) is its lowest pid: the one whose command and container the
   // listing shows.
@@ -259,6 +273,12 @@ void Scanner::scan_process(pid_t pid) {
     return d == ScanOptions::Detail::all ||
            (d == ScanOptions::Detail::representatives && first_in_some_);
   };
+  if (!ps && (wanted(opt_.stat) || wanted(opt_.commands))) ps = read_stat(dir.get());
+  if (ps) {
+    added.ppid = ps->ppid;
+    added.comm = std::move(ps->comm);
+    added.kernel_thread = ps->kernel_thread();
+  }
   if (wanted(opt_.commands)) {
     if (read_file_at(dir.get(), "cmdline", buf_, true) && !buf_.empty())
       added.command = join_cmdline(buf_);
@@ -271,6 +291,13 @@ void Scanner::scan_process(pid_t pid) {
       added.container = std::move(*c);
   }
   if (opt_.fds) scan_fds(dir.get(), pid);
+}
+
+std::optional<ProcStat> Scanner::read_stat(int pid_dir) {
+  if (!read_file_at(pid_dir, "stat", buf_, true)) return std::nullopt;
+  auto ps = parse_stat(buf_);
+  if (!ps || ps->state == 'Z') return std::nullopt;
+  return std::move(*ps);
 }
 
 void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
@@ -295,20 +322,51 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
 }
 
 void Scanner::scan_fds(int pid_dir, pid_t pid) {
+  int listed_after = -1;  // the fds up to here have been read
+  if (fd_counts_) {
+    // /proc/PID/fd's size is its number of open fds (Linux 6.2+). Most fd tables are dense
+    // from 0, so reading fd/0, fd/1, ... until that many were found costs one call per fd
+    // and one stat, not the directory's open, getdents64 and close. After a gap of
+    // kMaxGap missing fds the listing reads the rest.
+    constexpr int kMaxGap = 4;
+    struct stat st {};
+    if (::fstatat(pid_dir, "fd", &st, 0) != 0) return;
+    const auto open = static_cast<std::size_t>(st.st_size);
+    std::size_t found = 0;
+    char path[16] = "fd/";
+    for (int fd = 0, gap = 0; found < open; ++fd) {
+      *std::to_chars(path + 3, path + sizeof path - 1, fd).ptr = '\0';
+      if (auto r = readlink_at(pid_dir, path, link_); r) {
+        ++found;
+        gap = 0;
+        take_fd(pid, fd);
+      } else if (r.error().code() != ENOENT) {
+        return;  // EACCES: another user's process, when not root
+      } else if (++gap > kMaxGap) {
+        listed_after = fd;
+        break;
+      }
+    }
+    if (found == open) return;
+  }
   auto fds = open_dir_at(pid_dir, "fd");
   if (!fds) return;  // EACCES for other users' processes when not root; vanished
   (void)for_each_numeric_entry(fds->get(), procfs_, [&](int fd) {
-    ++m_.stats.fds_scanned;
+    if (fd <= listed_after) return;
     NumberText name_text(fd);
-    if (!readlink_at(fds->get(), name_text, link_)) return;
-    if (auto l = parse_ns_link(link_)) {
-      attach(NsId{nsfs_, l->ino}, l->type, kNoProcess, Holder::fd,
-             [&] { return proc_path(pid) + "/fd/" + std::to_string(fd); });
-    } else if (opt_.sockets) {
-      if (auto sock = parse_socket_link(link_); sock && seen_sockets_.insert(*sock).second)
-        sockets_.push_back({pid, fd, *sock});
-    }
+    if (readlink_at(fds->get(), name_text, link_)) take_fd(pid, fd);
   });
+}
+
+void Scanner::take_fd(pid_t pid, int fd) {
+  ++m_.stats.fds_scanned;
+  if (auto l = parse_ns_link(link_)) {
+    attach(NsId{nsfs_, l->ino}, l->type, kNoProcess, Holder::fd,
+           [&] { return proc_path(pid) + "/fd/" + std::to_string(fd); });
+  } else if (opt_.sockets) {
+    if (auto sock = parse_socket_link(link_); sock && seen_sockets_.insert(*sock).second)
+      sockets_.push_back({pid, fd, *sock});
+  }
 }
 
 void Scanner::absorb(Scanner& part) {
@@ -334,23 +392,32 @@ void Scanner::absorb(Scanner& part) {
   const ScanStats& b = from.stats;
   a.vanished += b.vanished;
   a.denied += b.denied;
-  a.zombies += b.zombies;
   a.threads_scanned += b.threads_scanned;
   a.fds_scanned += b.fds_scanned;
 }
 
 void Scanner::settle_parts() {
-  // A part read the command (and container) of the first process it met in each namespace; a
-  // later part's first may not be the namespace's first. Keep only the representatives'.
+  // A part read the stat, command and container of the first process it met in each
+  // namespace; a later part's first may not be the namespace's first. Keep only the
+  // representatives'.
   using Detail = ScanOptions::Detail;
-  if (opt_.commands == Detail::representatives || opt_.containers == Detail::representatives) {
+  if (opt_.commands == Detail::representatives || opt_.containers == Detail::representatives ||
+      opt_.stat == Detail::representatives) {
     std::vector<bool> first(m_.processes.size());
     for (const Namespace& ns : m_.namespaces)
       if (!ns.procs.empty()) first[ns.procs.front()] = true;
+    const bool stat_all =
+        stat_everyone_ || opt_.stat == Detail::all || opt_.commands == Detail::all;
     for (std::size_t i = 0; i < m_.processes.size(); ++i) {
       if (first[i]) continue;
-      if (opt_.commands == Detail::representatives) m_.processes[i].command.clear();
-      if (opt_.containers == Detail::representatives) m_.processes[i].container.reset();
+      Process& p = m_.processes[i];
+      if (opt_.commands == Detail::representatives) p.command.clear();
+      if (opt_.containers == Detail::representatives) p.container.reset();
+      if (!stat_all) {
+        p.ppid = 0;
+        p.comm.clear();
+        p.kernel_thread = false;
+      }
     }
   }
   for (Process& p : m_.processes)
@@ -521,13 +588,12 @@ std::size_t worker_count(unsigned wanted, std::size_t pids) {
 // model of its own, and the runs are absorbed in pid order, so the result is the one-thread
 // scan's. The per-process work is ~80% of a listing (bench/README.md); the rest (relations,
 // mounts, sockets) runs after, in the calling thread.
-void scan_parallel(const ScanOptions& options, Scanner& scanner, dev_t nsfs, int proc,
-                   bool procfs, std::span<const pid_t> pids, std::size_t workers) {
+void scan_parallel(const ScanOptions& options, Scanner& scanner, const ProcRoot& root,
+                   std::span<const pid_t> pids, std::size_t workers) {
   struct Part {
     Model model;
     Scanner scanner;
-    Part(const ScanOptions& o, dev_t nsfs, int proc, bool procfs)
-        : scanner(o, model, nsfs, proc, procfs, true) {}
+    Part(const ScanOptions& o, const ProcRoot& root) : scanner(o, model, root, true) {}
   };
   const std::size_t runs = workers * 4;
   const std::size_t run_size = (pids.size() + runs - 1) / runs;
@@ -540,7 +606,7 @@ void scan_parallel(const ScanOptions& options, Scanner& scanner, dev_t nsfs, int
       for (std::size_t r; (r = next.fetch_add(1, std::memory_order_relaxed)) < runs;) {
         auto run = pids.subspan(std::min(pids.size(), r * run_size));
         run = run.first(std::min(run.size(), run_size));
-        auto part = std::make_unique<Part>(options, nsfs, proc, procfs);
+        auto part = std::make_unique<Part>(options, root);
         part->model.processes.reserve(run.size());
         for (pid_t pid : run) part->scanner.scan_process(pid);
         parts[r] = std::move(part);
@@ -569,22 +635,28 @@ void scan_parallel(const ScanOptions& options, Scanner& scanner, dev_t nsfs, int
 }  // namespace
 
 Result<Model> scan(const ScanOptions& options) {
-  NSCTL_ASSIGN_OR_RETURN(dev_t nsfs, nsfs_device());
+  ProcRoot root;
+  NSCTL_ASSIGN_OR_RETURN(root.nsfs, nsfs_device());
   auto proc = open_dir_at(AT_FDCWD, options.proc_root);
   if (!proc) return std::unexpected(proc.error());
+  root.fd = proc->get();
   struct statfs sfs {};
-  const bool procfs = ::fstatfs(proc->get(), &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+  root.procfs = ::fstatfs(root.fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
+  // Our own fd table is never empty (it holds `proc`): a size of 0 means no counts.
+  struct stat self_fds {};
+  root.fd_counts = root.procfs && ::fstatat(root.fd, "self/fd", &self_fds, 0) == 0 &&
+                   self_fds.st_size > 0;
   Model model;
-  Scanner scanner(options, model, nsfs, proc->get(), procfs);
+  Scanner scanner(options, model, root);
   std::vector<pid_t> pids;
   pids.reserve(1024);
-  NSCTL_TRY(for_each_numeric_entry(proc->get(), procfs, [&](int pid) { pids.push_back(pid); }));
+  NSCTL_TRY(for_each_numeric_entry(root.fd, root.procfs, [&](int pid) { pids.push_back(pid); }));
   // procfs lists pids in ascending order; other directories (fixtures) need not. The first
   // process seen in a namespace must be its lowest pid.
   std::sort(pids.begin(), pids.end());
   model.processes.reserve(pids.size());
   if (std::size_t workers = worker_count(options.workers, pids.size()); workers > 1)
-    scan_parallel(options, scanner, nsfs, proc->get(), procfs, pids, workers);
+    scan_parallel(options, scanner, root, pids, workers);
   else
     for (pid_t pid : pids) scanner.scan_process(pid);
   if (options.fds && options.sockets) scanner.probe_sockets();

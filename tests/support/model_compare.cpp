@@ -76,7 +76,7 @@ std::string model_difference(const Model& a, const Model& b) {
     if (auto d = namespace_difference(a, a.namespaces[i], b, b.namespaces[i]); !d.empty()) return d;
   const ScanStats &x = a.stats, &y = b.stats;
   if (x.processes != y.processes || x.vanished != y.vanished || x.denied != y.denied ||
-      x.zombies != y.zombies || x.sockets_probed != y.sockets_probed ||
+      x.sockets_probed != y.sockets_probed ||
       x.mount_namespaces_read != y.mount_namespaces_read)
     return "stats";
   return "";
