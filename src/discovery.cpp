@@ -114,6 +114,10 @@ struct ProcRoot {
   dev_t nsfs = 0;
   bool procfs = false;     // a procfs, not a fixture: see for_each_numeric_entry()
   bool fd_counts = false;  // stat of /proc/PID/fd gives the number of open fds (Linux 6.2+)
+  pid_t self = 0;          // this process, as that /proc names it ("self"); 0 if it does not
+  // This process's fds and their links, read before the scan: while it runs, the scanning
+  // threads' own namespace fds come and go, and they hold nothing.
+  std::vector<std::pair<int, std::string>> self_fds;
 };
 
 class Scanner {
@@ -126,6 +130,8 @@ class Scanner {
         proc_(root.fd),
         procfs_(root.procfs),
         fd_counts_(root.fd_counts),
+        self_(root.self),
+        self_fds_(root.self_fds),
         part_(part),
         // Without the mnt link an exited process is only recognised by its stat.
         stat_everyone_(options.stat == ScanOptions::Detail::all ||
@@ -153,6 +159,13 @@ class Scanner {
   template <typename PathFn>
   std::size_t attach(const NsId& id, NsType type, std::size_t proc, Holder holder, PathFn path);
   void scan_threads(int pid_dir, const Process& p, std::size_t idx);
+  // Reads parent and owner ids of namespace `ns` through `link` (under `pid_dir`).
+  void relate_early(std::size_t ns, int pid_dir, const std::string& link);
+  // Reads the nsfs mounts of mount namespace `ns` from the mountinfo of process `pid`.
+  void read_mountinfo(std::size_t ns, int pid_dir, pid_t pid);
+  // Parent, owner and creator of namespace `i` through its open fd `fd`. With `attach`, a
+  // related namespace the model lacks is added (and its fd kept); without, only ids are kept.
+  void relate(std::size_t i, int fd, bool attach);
   // /proc/PID/stat, unless the process exited (or is a zombie).
   std::optional<ProcStat> read_stat(int pid_dir);
   void scan_fds(int pid_dir, pid_t pid);
@@ -167,11 +180,23 @@ class Scanner {
   int proc_;
   bool procfs_;
   bool fd_counts_;
+  pid_t self_;
+  const std::vector<std::pair<int, std::string>>& self_fds_;
   bool part_;
   bool stat_everyone_;
   ContainerResolver resolver_;
   std::array<std::string, kNsTypeCount> ns_paths_;
-  std::vector<int> path_ranks_;  // parallel to m_.namespaces
+  // What the scan knows of each namespace beyond the model; parallel to m_.namespaces.
+  struct NsState {
+    int path_rank = 0;
+    // Parent and owner ids read during the scan, through the first process met in it.
+    bool related = false;
+    // A mount namespace's nsfs mounts, read from the mountinfo of that process (mount_rep).
+    bool mounts_read = false;
+    pid_t mount_rep = 0;
+    std::vector<NsfsMountEntry> mounts;
+  };
+  std::vector<NsState> state_;
   std::string buf_, link_;
   bool first_in_some_ = false;  // the process being scanned is the first in some namespace
   std::unordered_set<ino_t> seen_sockets_;
@@ -191,15 +216,15 @@ std::size_t Scanner::attach(const NsId& id, NsType type, std::size_t proc, Holde
   std::size_t before = m_.namespaces.size();
   Namespace* ns = &m_.add(id, type);
   std::size_t idx = static_cast<std::size_t>(ns - m_.namespaces.data());
-  if (m_.namespaces.size() != before) path_ranks_.push_back(0);
+  if (m_.namespaces.size() != before) state_.emplace_back();
   ns->holders |= static_cast<std::uint8_t>(holder);
   if (proc != kNoProcess && (ns->procs.empty() || ns->procs.back() != proc)) {
     if (ns->procs.empty()) first_in_some_ = true;
     ns->procs.push_back(proc);
   }
-  if (path_rank(holder) > path_ranks_[idx]) {
+  if (path_rank(holder) > state_[idx].path_rank) {
     ns->path = path();
-    path_ranks_[idx] = path_rank(holder);
+    state_[idx].path_rank = path_rank(holder);
   }
   return idx;
 }
@@ -259,8 +284,15 @@ void Scanner::scan_process(pid_t pid) {
   for (std::size_t t = 0; t < kNsTypeCount; ++t) {
     if (!p.ns[t]) continue;
     NsType type = ns_types()[t].type;
-    attach(p.ns[t], type, idx, Holder::process,
-           [&] { return proc_path(pid) + "/ns/" + std::string(name(type)); });
+    std::size_t ns = attach(p.ns[t], type, idx, Holder::process,
+                            [&] { return proc_path(pid) + "/ns/" + std::string(name(type)); });
+    // The first process met in a namespace is where its relations and mounts are read: through
+    // the open /proc/PID, so a reused pid cannot answer for another process, and in the
+    // scanning thread, so that this per-namespace work runs in parallel too.
+    if (m_.namespaces[ns].procs.size() == 1) {
+      if (opt_.relations && !state_[ns].related) relate_early(ns, dir.get(), ns_paths_[t]);
+      if (opt_.mounts && type == NsType::mnt) read_mountinfo(ns, dir.get(), pid);
+    }
   }
   m_.processes.push_back(std::move(p));
   Process& added = m_.processes.back();
@@ -300,6 +332,49 @@ std::optional<ProcStat> Scanner::read_stat(int pid_dir) {
   return std::move(*ps);
 }
 
+void Scanner::relate_early(std::size_t ns, int pid_dir, const std::string& link) {
+  UniqueFd fd(::openat(pid_dir, link.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return;
+  // The process may have moved since its link was read; then read_relations() goes by path.
+  auto id = ns_id_of(fd.get());
+  if (!id || *id != m_.namespaces[ns].id) return;
+  relate(ns, fd.get(), false);
+  state_[ns].related = true;
+}
+
+void Scanner::read_mountinfo(std::size_t ns, int pid_dir, pid_t pid) {
+  if (!read_file_at(pid_dir, "mountinfo", buf_)) return;
+  NsState& st = state_[ns];
+  st.mounts = nsfs_mounts_from_mountinfo(buf_);
+  st.mounts_read = true;
+  st.mount_rep = pid;
+}
+
+void Scanner::relate(std::size_t i, int fd, bool attach) {
+  const NsType type = m_.namespaces[i].type;
+  // The id of a related namespace; with `attach`, one the model lacks is added, fd kept.
+  auto related = [&](UniqueFd rel, NsType rel_type) -> std::optional<NsId> {
+    if (attach) {
+      std::size_t r = add_related(std::move(rel), rel_type);
+      if (r == kNoProcess) return std::nullopt;
+      return m_.namespaces[r].id;
+    }
+    auto id = ns_id_of(rel.get());
+    return id ? std::optional<NsId>(*id) : std::nullopt;
+  };
+  if (type == NsType::pid || type == NsType::user) {
+    // EPERM at the top of the hierarchy the caller can see: no parent.
+    if (auto parent = ns_parent(fd))
+      if (auto id = related(std::move(*parent), type)) m_.namespaces[i].parent = *id;
+  }
+  if (type == NsType::user) {
+    m_.namespaces[i].owner = m_.namespaces[i].parent;  // a user namespace's owner: its parent
+    if (auto uid = ns_owner_uid(fd)) m_.namespaces[i].creator_uid = *uid;
+  } else if (auto owner = ns_owner(fd)) {
+    if (auto id = related(std::move(*owner), NsType::user)) m_.namespaces[i].owner = *id;
+  }
+}
+
 void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
   auto task = open_dir_at(pid_dir, "task");
   if (!task) return;
@@ -322,6 +397,13 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
 }
 
 void Scanner::scan_fds(int pid_dir, pid_t pid) {
+  if (pid == self_) {
+    for (const auto& [fd, link] : self_fds_) {
+      link_ = link;
+      take_fd(pid, fd);
+    }
+    return;
+  }
   int listed_after = -1;  // the fds up to here have been read
   if (fd_counts_) {
     // /proc/PID/fd's size is its number of open fds (Linux 6.2+). Most fd tables are dense
@@ -378,12 +460,25 @@ void Scanner::absorb(Scanner& part) {
     const std::size_t before = m_.namespaces.size();
     Namespace& dst = m_.add(src.id, src.type);
     const auto idx = static_cast<std::size_t>(&dst - m_.namespaces.data());
-    if (m_.namespaces.size() != before) path_ranks_.push_back(0);
+    if (m_.namespaces.size() != before) state_.emplace_back();
     dst.holders |= src.holders;
     for (std::size_t proc : src.procs) dst.procs.push_back(proc + offset);
-    if (part.path_ranks_[i] > path_ranks_[idx]) {
+    NsState& from_state = part.state_[i];
+    NsState& to = state_[idx];
+    if (from_state.path_rank > to.path_rank) {
       dst.path = std::move(src.path);
-      path_ranks_[idx] = part.path_ranks_[i];
+      to.path_rank = from_state.path_rank;
+    }
+    if (from_state.related && !to.related) {
+      dst.parent = src.parent;
+      dst.owner = src.owner;
+      dst.creator_uid = src.creator_uid;
+      to.related = true;
+    }
+    if (from_state.mounts_read && !to.mounts_read) {
+      to.mounts_read = true;
+      to.mount_rep = from_state.mount_rep;
+      to.mounts = std::move(from_state.mounts);
     }
   }
   for (const SocketRef& s : part.sockets_)
@@ -476,7 +571,10 @@ void Scanner::scan_mounts() {
     if (m_.namespaces[i].type != NsType::mnt) continue;
     std::vector<NsfsMountEntry> entries;
     pid_t rep = 0;
-    if (!m_.namespaces[i].procs.empty()) {
+    if (state_[i].mounts_read) {
+      rep = state_[i].mount_rep;
+      entries = std::move(state_[i].mounts);
+    } else if (!m_.namespaces[i].procs.empty()) {
       // A process is in it: its mountinfo is the cheapest read (one file for all mounts).
       rep = m_.processes[m_.namespaces[i].procs.front()].pid;
       std::string path = std::to_string(rep) + "/mountinfo";
@@ -539,28 +637,28 @@ void Scanner::read_relations() {
         m_.namespaces[nets[k].first].netnsid = (*ids)[k];
     nets.clear();
   };
+  // Related ids read during the scan stand if the model has those namespaces (which a child
+  // keeps alive too); one it lacks (an ancestor or owner no process is in) is read again
+  // here, to be added with its fd.
+  auto known = [&](const std::optional<NsId>& id) { return !id || m_.find(*id); };
+  auto mark_child = [&](const std::optional<NsId>& id) {
+    if (Namespace* n = id ? m_.find(*id) : nullptr)
+      n->holders |= static_cast<std::uint8_t>(Holder::child);
+  };
   for (std::size_t i = 0; i < m_.namespaces.size(); ++i) {
     const NsType type = m_.namespaces[i].type;
     const bool want_nsid = opt_.netnsid && type == NsType::net;
-    if (!opt_.relations && !want_nsid) continue;
+    bool want_relations = opt_.relations;
+    if (want_relations && state_[i].related && known(m_.namespaces[i].parent) &&
+        known(m_.namespaces[i].owner)) {
+      mark_child(m_.namespaces[i].parent);
+      mark_child(m_.namespaces[i].owner);
+      want_relations = false;
+    }
+    if (!want_relations && !want_nsid) continue;
     UniqueFd fd = open_ns(m_.namespaces[i]);
     if (!fd) continue;
-    if (opt_.relations) {
-      if (type == NsType::pid || type == NsType::user) {
-        // EPERM at the top of the hierarchy the caller can see: no parent.
-        if (auto parent = ns_parent(fd.get())) {
-          std::size_t p = add_related(std::move(*parent), type);
-          if (p != kNoProcess) m_.namespaces[i].parent = m_.namespaces[p].id;
-        }
-      }
-      if (type == NsType::user) {
-        m_.namespaces[i].owner = m_.namespaces[i].parent;  // a user namespace's owner: its parent
-        if (auto uid = ns_owner_uid(fd.get())) m_.namespaces[i].creator_uid = *uid;
-      } else if (auto owner = ns_owner(fd.get())) {
-        std::size_t o = add_related(std::move(*owner), NsType::user);
-        if (o != kNoProcess) m_.namespaces[i].owner = m_.namespaces[o].id;
-      }
-    }
+    if (want_relations) relate(i, fd.get(), true);
     if (want_nsid) {
       nets.emplace_back(i, std::move(fd));
       if (nets.size() == kNsidChunk) flush_nets();
@@ -646,6 +744,16 @@ Result<Model> scan(const ScanOptions& options) {
   struct stat self_fds {};
   root.fd_counts = root.procfs && ::fstatat(root.fd, "self/fd", &self_fds, 0) == 0 &&
                    self_fds.st_size > 0;
+  std::string self;
+  if (readlink_at(root.fd, "self", self))
+    if (auto n = parse_decimal(self)) root.self = static_cast<pid_t>(*n);
+  if (options.fds && root.self) {
+    if (auto fds = open_dir_at(root.fd, "self/fd")) {
+      (void)for_each_numeric_entry(fds->get(), root.procfs, [&](int fd) {
+        if (readlink_at(fds->get(), NumberText(fd), self)) root.self_fds.emplace_back(fd, self);
+      });
+    }
+  }
   Model model;
   Scanner scanner(options, model, root);
   std::vector<pid_t> pids;
