@@ -2,10 +2,28 @@
 
 #include <fmt/core.h>
 #include <getopt.h>
+#include <pwd.h>
+
+#include <unordered_map>
 
 #include "nsctl/proc.hpp"
 
 namespace nsctl::cli {
+
+const std::string& user_name(uid_t uid) {
+  static std::unordered_map<uid_t, std::string> cache;
+  auto [it, inserted] = cache.try_emplace(uid);
+  if (inserted) {
+    passwd pw{};
+    passwd* result = nullptr;
+    char buf[4096];
+    if (::getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result)
+      it->second = result->pw_name;
+    else
+      it->second = std::to_string(uid);
+  }
+  return it->second;
+}
 
 std::expected<unsigned, Failure> parse_jobs(const char* arg) {
   auto n = parse_decimal(arg);

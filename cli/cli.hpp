@@ -1,6 +1,8 @@
 // What every command shares: how it was invoked, how it fails, and option-parsing helpers.
 #pragma once
 
+#include <sys/types.h>
+
 #include <expected>
 #include <string>
 #include <string_view>
@@ -36,6 +38,10 @@ std::string getopt_error(int c, char** argv);
 // Escapes control characters and invalid UTF-8 as \xNN: user input echoed in an error message
 // must not reach the terminal raw.
 std::string quoted(std::string_view text);
+
+// The name of user `uid`, or its number when it has none; looked up once per uid (getpwuid_r
+// may read /etc/passwd at every call).
+const std::string& user_name(uid_t uid);
 
 // The argument of --jobs: how many threads read /proc (1 to 64), or a usage error.
 std::expected<unsigned, Failure> parse_jobs(const char* arg);

@@ -3,7 +3,6 @@
 // the same namespaces (usually one container each) into one row.
 #include <fmt/core.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -131,14 +130,6 @@ std::string namespaces_text(const Process& p, NsTypeSet set) {
     out += fmt::format("{}:{}", t.name, p.ns[index(t.type)].ino);
   }
   return out;
-}
-
-std::string user_name(uid_t uid) {
-  passwd pw{};
-  passwd* result = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result) return result->pw_name;
-  return std::to_string(uid);
 }
 
 out::Column col(std::string name, bool number = false, bool truncate = false) {

@@ -1,10 +1,11 @@
 #include "ls_view.hpp"
 
-#include <pwd.h>
 #include <strings.h>
 #include <sys/stat.h>
 
 #include <unordered_map>
+
+#include "cli.hpp"
 
 namespace nsctl::cli {
 
@@ -40,20 +41,6 @@ const Process* representative(const Model& model, const Namespace& ns) {
   return ns.procs.empty() ? nullptr : &model.processes[ns.procs.front()];
 }
 
-const std::string& user_name(uid_t uid) {
-  static std::unordered_map<uid_t, std::string> cache;
-  auto [it, inserted] = cache.try_emplace(uid);
-  if (inserted) {
-    passwd pw{};
-    passwd* result = nullptr;
-    char buf[4096];
-    if (::getpwuid_r(uid, &pw, buf, sizeof buf, &result) == 0 && result)
-      it->second = result->pw_name;
-    else
-      it->second = std::to_string(uid);
-  }
-  return it->second;
-}
 
 std::string holders_text(const Namespace& ns) {
   static constexpr std::pair<Holder, std::string_view> kNames[] = {
