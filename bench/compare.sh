@@ -6,7 +6,7 @@
 # Rewrites BENCHMARKS.md and the plot bench/listing.png (gnuplot).
 #
 #   bench/compare.sh            sizes 100 1000 4000, 15 interleaved runs each; 200 of each start
-#   bench/compare.sh --full     also 10000 (5 runs there: lsns is O(P^2))
+#   bench/compare.sh --full     also 10000 (7 runs there: lsns is O(P^2))
 #   bench/compare.sh --smoke    20 processes, 2 runs, 5 of each start, writes nothing; exit 1
 #                               if a command fails or prints nothing (the BenchSmoke e2e test)
 #
@@ -271,7 +271,7 @@ if [[ -n $target_parent ]]; then
 fi
 for size in $sizes; do
   n=${runs:-15}
-  [[ -z $runs && $size -ge 10000 ]] && n=5
+  [[ -z $runs && $size -ge 10000 ]] && n=7
   mkdir -p "$work/$size"
   echo "compare.sh: $size processes, $n runs per command..." >&2
   if ! "$NSCTL_WORKLOAD" --procs "$size" -- "$BASH" "${BASH_SOURCE[0]}" --inside "$size" \
@@ -310,7 +310,7 @@ targets_section() {
     ((f == 10000)) && goal=10
     echo "| \`nsctl ls\` vs \`lsns\` at $f processes (wall, medians) | ${goal}× | ${r4}× | $(met "$r4" "$goal") |"
   done
-  # The syscall floor of what nsctl lists (bench/README.md): 21 per process plus ~8 per
+  # The syscall floor of what nsctl lists (bench/README.md): 15 per process plus ~8 per
   # namespace; the namespaces are the rows of nsctl's default table.
   d="$work/$largest"
   if [[ -s $d/ls/nsctl.strace && -s $d/ls/times.tsv ]]; then
@@ -318,7 +318,7 @@ targets_section() {
     procs=$(population "$d" procs)
     rows=$(field "$d/ls/times.tsv" nsctl out_lines)
     n=$(calls "$d/ls/nsctl.strace")
-    floor=$(awk -v p="$procs" -v r="$rows" 'BEGIN { printf "%.1f", 21 + 8 * (r - 1) / p }')
+    floor=$(awk -v p="$procs" -v r="$rows" 'BEGIN { printf "%.1f", 15 + 8 * (r - 1) / p }')
     perproc=$(per "$n" "$procs")
     r10=$(awk -v a="$floor" -v b="$perproc" 'BEGIN { printf "%.2f", a * 1.2 / b }')
     echo "| \`nsctl ls\` syscalls per process at $procs processes, against its floor of $floor | ≤ 1.2 × floor | $perproc | $(met "$r10" 1) |"
@@ -338,13 +338,16 @@ targets_section() {
   echo
   echo "What explains a miss, where one shows (measured on the machine of the first full run):"
   echo
-  echo "- **\`ls\` at 4,000 and 10,000 processes.** nsctl's time per process is its syscalls, and it"
-  echo "  makes the floor of what it lists (row above; the accounting is in bench/README.md). The"
-  echo "  ratio at one size is set by how far lsns's O(P²) work has grown there and by what else the"
-  echo "  2-core machine does during nsctl's short runs: full runs gave 5.32× and 9.16× (c11e762),"
-  echo "  4.91× and 10.37× (db58c28), 4.95× and 7.86× (722945e, where nsctl's own runs at 10,000"
-  echo "  spread from 845 to 1115 ms while lsns's 8.5 s runs average such pauses out). Five runs"
-  echo "  at 10,000 are few (CPU-time ratios in that run: 5.13× and 8.84×)."
+  echo "- **\`ls\` at 10,000 processes.** nsctl's time per process is its syscalls, at the floor of"
+  echo "  what it lists (row above; the accounting is in bench/README.md), spread over a thread per"
+  echo "  CPU. The ratio is set by how far lsns's O(P²) work has grown, which depends on the host"
+  echo "  under the VM: lsns took 7.9–8.5 s a run at 10,000 in the runs up to 6444db8 and 4.8–5.4 s"
+  echo "  from 2026-12-04 on, on the same image. And nsctl's second thread shares the second core"
+  echo "  with the host's \`kdamond\` (DAMON), whose rmap walks over 10,000 forked processes take"
+  echo "  ~20–40% of a core while the workload is up (\`perf record -a\`: \`page_vma_mapped_walk\`)."
+  echo "  Measured at 10,004 processes on 2026-12-04 (\`nsctl-benchrun --runs 11\`): the nsctl of"
+  echo "  6444db8 824 ms, this one with \`--jobs 1\` 730 ms (CPU 695), with 2 threads 527 ms (CPU"
+  echo "  757); lsns 5,000–5,300 ms."
   echo "- **\`unshare\`.** Runs up to 722945e measured 0.94–0.95×. \`perf stat -r 200\` showed 214"
   echo "  page faults a run for nsctl against unshare's 152: nsctl's vfork-style child got its"
   echo "  256 KiB stack from \`make_unique<std::byte[]>\`, which zeroes it, touching 64 pages the"

@@ -41,7 +41,6 @@ const Process* representative(const Model& model, const Namespace& ns) {
   return ns.procs.empty() ? nullptr : &model.processes[ns.procs.front()];
 }
 
-
 std::string holders_text(const Namespace& ns) {
   static constexpr std::pair<Holder, std::string_view> kNames[] = {
       {Holder::process, "process"}, {Holder::thread, "thread"}, {Holder::fd, "fd"},

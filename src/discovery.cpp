@@ -1,11 +1,13 @@
 // The scan. One pass over /proc in pid order; every namespace is keyed by its identity in a
 // hash map, so the work is O(processes + threads + fds + mounts), with no per-pair loops.
 //
-// Per process the syscalls are: openat /proc/PID, fstat (uid), read stat (openat, read, close),
-// readlinkat of the 8 ns links, and with `fds` the fd directory (openat, getdents64, one
-// readlinkat per fd, close). Multi-threaded processes add 8 readlinkat per extra thread.
-// Per namespace: the lowest-pid process's cmdline (openat, read, close), and one open with
-// NS_GET_USERNS (owner) or NS_GET_PARENT (pid and user parents) and an fstat per answer.
+// Per process the syscalls are: openat /proc/PID, fstatat of its task directory (uid and
+// thread count), readlinkat of the 8 ns links, with `fds` the fd table (an fstatat for the
+// number of fds, then a readlinkat per fd), and close. Multi-threaded processes add the task
+// directory and 8 readlinkat per extra thread. Per namespace, through the first process met in
+// it: an open with NS_GET_USERNS (owner) or NS_GET_PARENT (pid and user parents) and an fstat
+// per answer, a mount namespace's mountinfo, and the representative's stat and cmdline.
+// Runs of pids may be scanned in parallel (ScanOptions::workers) and merged in pid order.
 #include "nsctl/discovery.hpp"
 
 #include <fcntl.h>
@@ -319,8 +321,7 @@ void Scanner::scan_process(pid_t pid) {
   }
   if (wanted(opt_.containers)) {
     // A part leaves names to settle_parts(): one resolver, one read of each engine's state.
-    if (auto c = resolver_.attribute(dir.get(), added.uid, !part_))
-      added.container = std::move(*c);
+    if (auto c = resolver_.attribute(dir.get(), added.uid, !part_)) added.container = std::move(*c);
   }
   if (opt_.fds) scan_fds(dir.get(), pid);
 }
@@ -684,8 +685,8 @@ std::size_t worker_count(unsigned wanted, std::size_t pids) {
 // The per-process reads in `workers` threads. The pids are cut into runs, a few per thread so
 // that a thread slowed by other work on the machine takes fewer; each run is scanned into a
 // model of its own, and the runs are absorbed in pid order, so the result is the one-thread
-// scan's. The per-process work is ~80% of a listing (bench/README.md); the rest (relations,
-// mounts, sockets) runs after, in the calling thread.
+// scan's. What is left for the calling thread after the merge is small: sockets, and the
+// relations and mounts of namespaces that no process's directory led to.
 void scan_parallel(const ScanOptions& options, Scanner& scanner, const ProcRoot& root,
                    std::span<const pid_t> pids, std::size_t workers) {
   struct Part {
@@ -742,8 +743,8 @@ Result<Model> scan(const ScanOptions& options) {
   root.procfs = ::fstatfs(root.fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC;
   // Our own fd table is never empty (it holds `proc`): a size of 0 means no counts.
   struct stat self_fds {};
-  root.fd_counts = root.procfs && ::fstatat(root.fd, "self/fd", &self_fds, 0) == 0 &&
-                   self_fds.st_size > 0;
+  root.fd_counts =
+      root.procfs && ::fstatat(root.fd, "self/fd", &self_fds, 0) == 0 && self_fds.st_size > 0;
   std::string self;
   if (readlink_at(root.fd, "self", self))
     if (auto n = parse_decimal(self)) root.self = static_cast<pid_t>(*n);

@@ -6,9 +6,7 @@
 namespace nsctl::test {
 namespace {
 
-std::string show(const NsId& id) {
-  return std::to_string(id.dev) + ":" + std::to_string(id.ino);
-}
+std::string show(const NsId& id) { return std::to_string(id.dev) + ":" + std::to_string(id.ino); }
 
 template <typename T>
 std::string show(const std::optional<T>& v) {
@@ -32,11 +30,13 @@ std::string process_difference(const Process& a, const Process& b) {
   if (a.ppid != b.ppid) return out.str() + "ppid";
   if (a.uid != b.uid) return out.str() + "uid";
   if (a.comm != b.comm) return out.str() + "comm " + a.comm + " vs " + b.comm;
-  if (a.command != b.command) return out.str() + "command '" + a.command + "' vs '" + b.command + "'";
+  if (a.command != b.command)
+    return out.str() + "command '" + a.command + "' vs '" + b.command + "'";
   if (a.kernel_thread != b.kernel_thread) return out.str() + "kernel_thread";
   if (a.ns != b.ns) return out.str() + "namespaces";
   if (a.container.has_value() != b.container.has_value() ||
-      (a.container && (a.container->id != b.container->id || a.container->name != b.container->name)))
+      (a.container &&
+       (a.container->id != b.container->id || a.container->name != b.container->name)))
     return out.str() + "container";
   return "";
 }
@@ -76,8 +76,7 @@ std::string model_difference(const Model& a, const Model& b) {
     if (auto d = namespace_difference(a, a.namespaces[i], b, b.namespaces[i]); !d.empty()) return d;
   const ScanStats &x = a.stats, &y = b.stats;
   if (x.processes != y.processes || x.vanished != y.vanished || x.denied != y.denied ||
-      x.sockets_probed != y.sockets_probed ||
-      x.mount_namespaces_read != y.mount_namespaces_read)
+      x.sockets_probed != y.sockets_probed || x.mount_namespaces_read != y.mount_namespaces_read)
     return "stats";
   return "";
 }
