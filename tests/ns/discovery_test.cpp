@@ -164,6 +164,35 @@ TEST(Discovery, FindsANamespaceHeldOnlyByAnOpenFd) {
   EXPECT_EQ(ns->path, fd_path);
 }
 
+// The fd table is read by count (fd/0, fd/1, ... until all are found); fds past a gap are found
+// by listing the directory. A namespace fd far above the others must still be found.
+TEST(Discovery, FindsANamespaceFdPastAGapInTheFdTable) {
+  NSCTL_REQUIRE_ROOT();
+  constexpr int kHighFd = 200;
+  std::string error;
+  Probe probe = spawn_probe(
+      0,
+      [] {
+        return visit_new_netns([] {
+          int fd = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+          if (fd < 0 || ::dup3(fd, kHighFd, O_CLOEXEC) != kHighFd) return 1;
+          return ::close(fd);
+        });
+      },
+      &error);
+  ASSERT_TRUE(probe) << error;
+  const std::string fd_path =
+      "/proc/" + std::to_string(probe.pid()) + "/fd/" + std::to_string(kHighFd);
+  NsId held = id_of(fd_path);
+  ASSERT_TRUE(held);
+  ASSERT_NE(held.ino, ns_inode(probe.pid(), "net"));
+  Model model = scan_or_die();
+  const Namespace* ns = model.find(held);
+  ASSERT_NE(ns, nullptr) << "namespace held by fd " << kHighFd << " not found";
+  EXPECT_TRUE(ns->has(Holder::fd));
+  EXPECT_EQ(ns->path, fd_path);
+}
+
 TEST(Discovery, FindsANamespaceHeldOnlyByASocket) {
   NSCTL_REQUIRE_ROOT();
   std::string error;
