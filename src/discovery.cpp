@@ -122,6 +122,18 @@ struct ProcRoot {
   std::vector<std::pair<int, std::string>> self_fds;
 };
 
+// Lists the fd directory `fd_dir` (under `dirfd`) and calls fn(fd) for each fd above `after`,
+// with its link text in `link`. Nothing if the directory cannot be opened.
+template <typename Fn>
+void list_fd_links(int dirfd, const char* fd_dir, bool procfs, int after, std::string& link,
+                   Fn fn) {
+  auto fds = open_dir_at(dirfd, fd_dir);
+  if (!fds) return;
+  (void)for_each_numeric_entry(fds->get(), procfs, [&](int fd) {
+    if (fd > after && readlink_at(fds->get(), NumberText(fd), link)) fn(fd);
+  });
+}
+
 class Scanner {
  public:
   // `part`: this scanner reads one run of pids for a parallel scan, to be absorbed by another.
@@ -432,13 +444,8 @@ void Scanner::scan_fds(int pid_dir, pid_t pid) {
     }
     if (found == open) return;
   }
-  auto fds = open_dir_at(pid_dir, "fd");
-  if (!fds) return;  // EACCES for other users' processes when not root; vanished
-  (void)for_each_numeric_entry(fds->get(), procfs_, [&](int fd) {
-    if (fd <= listed_after) return;
-    NumberText name_text(fd);
-    if (readlink_at(fds->get(), name_text, link_)) take_fd(pid, fd);
-  });
+  // EACCES for other users' processes when not root; vanished.
+  list_fd_links(pid_dir, "fd", procfs_, listed_after, link_, [&](int fd) { take_fd(pid, fd); });
 }
 
 void Scanner::take_fd(pid_t pid, int fd) {
@@ -745,16 +752,12 @@ Result<Model> scan(const ScanOptions& options) {
   struct stat self_fds {};
   root.fd_counts =
       root.procfs && ::fstatat(root.fd, "self/fd", &self_fds, 0) == 0 && self_fds.st_size > 0;
-  std::string self;
-  if (readlink_at(root.fd, "self", self))
-    if (auto n = parse_decimal(self)) root.self = static_cast<pid_t>(*n);
-  if (options.fds && root.self) {
-    if (auto fds = open_dir_at(root.fd, "self/fd")) {
-      (void)for_each_numeric_entry(fds->get(), root.procfs, [&](int fd) {
-        if (readlink_at(fds->get(), NumberText(fd), self)) root.self_fds.emplace_back(fd, self);
-      });
-    }
-  }
+  std::string link;
+  if (readlink_at(root.fd, "self", link))
+    if (auto n = parse_decimal(link)) root.self = static_cast<pid_t>(*n);
+  if (options.fds && root.self)
+    list_fd_links(root.fd, "self/fd", root.procfs, -1, link,
+                  [&](int fd) { root.self_fds.emplace_back(fd, link); });
   Model model;
   Scanner scanner(options, model, root);
   std::vector<pid_t> pids;
