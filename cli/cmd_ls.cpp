@@ -349,7 +349,11 @@ Outcome run_ls(const Invocation& inv, int argc, char** argv) {
   scan_options.commands = uses(LsColumn::command) ? detail : ScanOptions::Detail::none;
   scan_options.containers =
       uses(LsColumn::container) || o.container ? detail : ScanOptions::Detail::none;
-  scan_options.stat = detail;     // PPID and the tree need only the representatives' stat
+  // PPID and the process tree need the representatives' stat; COMMAND reads it only where the
+  // command line is empty (kernel threads).
+  scan_options.stat = o.ns || uses(LsColumn::ppid) || o.tree == TreeKind::process
+                          ? detail
+                          : ScanOptions::Detail::none;
   scan_options.workers = o.jobs;  // nothing here needs a single-threaded process
   auto model = scan(scan_options);
   if (!model) return failure(model.error().message());

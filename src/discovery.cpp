@@ -1,12 +1,14 @@
 // The scan. One pass over /proc in pid order; every namespace is keyed by its identity in a
 // hash map, so the work is O(processes + threads + fds + mounts), with no per-pair loops.
 //
-// Per process the syscalls are: openat /proc/PID, fstatat of its task directory (uid and
-// thread count), readlinkat of the 8 ns links, with `fds` the fd table (an fstatat for the
-// number of fds, then a readlinkat per fd), and close. Multi-threaded processes add the task
-// directory and 8 readlinkat per extra thread. Per namespace, through the first process met in
-// it: an open with NS_GET_USERNS (owner) or NS_GET_PARENT (pid and user parents) and an fstat
-// per answer, a mount namespace's mountinfo, and the representative's stat and cmdline.
+// Per process the syscalls are: openat (O_PATH) of /proc/PID/ns, fstatat of ../task (uid and
+// thread count), readlinkat of the 8 links by name, with `fds` the fd table (an fstatat of
+// ../fd for the number of fds, then a readlinkat per fd), and close. Each link is one path
+// component to look up; ".." is the process's /proc/PID, reached without a lookup.
+// Multi-threaded processes add the task directory and 8 readlinkat per extra thread. Per
+// namespace, through the first process met in it: an open with NS_GET_USERNS (owner) or
+// NS_GET_PARENT (pid and user parents) and an fstat per answer, a mount namespace's mountinfo,
+// and the representative's cmdline (and stat where needed).
 // Runs of pids may be scanned in parallel (ScanOptions::workers) and merged in pid order.
 #include "nsctl/discovery.hpp"
 
@@ -20,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <exception>
 #include <iterator>
 #include <memory>
@@ -152,6 +155,7 @@ class Scanner {
                        !options.types.contains(NsType::mnt)),
         resolver_(options.engine_roots) {
     for (const auto& t : ns_types()) ns_paths_[index(t.type)] = "ns/" + std::string(t.name);
+    for (const auto& t : ns_types()) ns_names_[index(t.type)] = std::string(t.name);
   }
 
   void scan_process(pid_t pid);
@@ -172,17 +176,18 @@ class Scanner {
   // Returns the namespace's index. `path` is called only if the path would be replaced.
   template <typename PathFn>
   std::size_t attach(const NsId& id, NsType type, std::size_t proc, Holder holder, PathFn path);
-  void scan_threads(int pid_dir, const Process& p, std::size_t idx);
-  // Reads parent and owner ids of namespace `ns` through `link` (under `pid_dir`).
-  void relate_early(std::size_t ns, int pid_dir, const std::string& link);
+  // `ns_dir` in these: the process's /proc/PID/ns (O_PATH); the rest of /proc/PID is "../".
+  void scan_threads(int ns_dir, const Process& p, std::size_t idx);
+  // Reads parent and owner ids of namespace `ns` through its link `name` in `ns_dir`.
+  void relate_early(std::size_t ns, int ns_dir, const std::string& name);
   // Reads the nsfs mounts of mount namespace `ns` from the mountinfo of process `pid`.
-  void read_mountinfo(std::size_t ns, int pid_dir, pid_t pid);
+  void read_mountinfo(std::size_t ns, int ns_dir, pid_t pid);
   // Parent, owner and creator of namespace `i` through its open fd `fd`. With `attach`, a
   // related namespace the model lacks is added (and its fd kept); without, only ids are kept.
   void relate(std::size_t i, int fd, bool attach);
   // /proc/PID/stat, unless the process exited (or is a zombie).
-  std::optional<ProcStat> read_stat(int pid_dir);
-  void scan_fds(int pid_dir, pid_t pid);
+  std::optional<ProcStat> read_stat(int ns_dir);
+  void scan_fds(int ns_dir, pid_t pid);
   // Records what fd `fd` of `pid` holds; its link text is in link_.
   void take_fd(pid_t pid, int fd);
   UniqueFd open_ns(const Namespace& ns);
@@ -199,7 +204,8 @@ class Scanner {
   bool part_;
   bool stat_everyone_;
   ContainerResolver resolver_;
-  std::array<std::string, kNsTypeCount> ns_paths_;
+  std::array<std::string, kNsTypeCount> ns_paths_;  // "ns/mnt", ...: under /proc/PID
+  std::array<std::string, kNsTypeCount> ns_names_;  // "mnt", ...: under /proc/PID/ns
   // What the scan knows of each namespace beyond the model; parallel to m_.namespaces.
   struct NsState {
     int path_rank = 0;
@@ -245,7 +251,10 @@ std::size_t Scanner::attach(const NsId& id, NsType type, std::size_t proc, Holde
 
 void Scanner::scan_process(pid_t pid) {
   ScanStats& stats = m_.stats;
-  UniqueFd dir(::openat(proc_, NumberText(pid), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  // O_PATH: no read permission needed (ns/ is mode 0511), and no open of the directory itself.
+  char ns_path[32];
+  std::memcpy(std::to_chars(ns_path, ns_path + 24, pid).ptr, "/ns", 4);  // with its NUL
+  UniqueFd dir(::openat(proc_, ns_path, O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dir) {
     ++stats.vanished;  // listed by getdents, gone before we opened it
     return;
@@ -253,7 +262,7 @@ void Scanner::scan_process(pid_t pid) {
   // /proc/PID/task is owned, as every /proc/PID entry, by the process's effective uid (root
   // for a non-dumpable one), and links 2 + its thread count: the uid and the threads in one call.
   struct stat task {};
-  if (::fstatat(dir.get(), "task", &task, 0) != 0) {
+  if (::fstatat(dir.get(), "../task", &task, 0) != 0) {
     ++stats.vanished;
     return;
   }
@@ -272,7 +281,7 @@ void Scanner::scan_process(pid_t pid) {
   bool denied = false, exited = false, any = false;
   for (std::size_t t = 0; t < kNsTypeCount; ++t) {
     if (!opt_.types.contains(ns_types()[t].type)) continue;
-    auto r = readlink_at(dir.get(), ns_paths_[t].c_str(), link_);
+    auto r = readlink_at(dir.get(), ns_names_[t].c_str(), link_);
     if (!r) {
       int err = r.error().code();
       if (err == EACCES || err == EPERM) denied = true;
@@ -304,7 +313,7 @@ void Scanner::scan_process(pid_t pid) {
     // the open /proc/PID, so a reused pid cannot answer for another process, and in the
     // scanning thread, so that this per-namespace work runs in parallel too.
     if (m_.namespaces[ns].procs.size() == 1) {
-      if (opt_.relations && !state_[ns].related) relate_early(ns, dir.get(), ns_paths_[t]);
+      if (opt_.relations && !state_[ns].related) relate_early(ns, dir.get(), ns_names_[t]);
       if (opt_.mounts && type == NsType::mnt) read_mountinfo(ns, dir.get(), pid);
     }
   }
@@ -319,34 +328,40 @@ void Scanner::scan_process(pid_t pid) {
     return d == ScanOptions::Detail::all ||
            (d == ScanOptions::Detail::representatives && first_in_some_);
   };
-  if (!ps && (wanted(opt_.stat) || wanted(opt_.commands))) ps = read_stat(dir.get());
+  if (!ps && wanted(opt_.stat)) ps = read_stat(dir.get());
+  if (wanted(opt_.commands)) {
+    if (read_file_at(dir.get(), "../cmdline", buf_, true) && !buf_.empty()) {
+      added.command = join_cmdline(buf_);
+    } else {
+      // Kernel threads and zombies have no arguments: their name, as lsns shows it.
+      if (!ps) ps = read_stat(dir.get());
+      if (ps) added.command = ps->comm;
+    }
+  }
   if (ps) {
     added.ppid = ps->ppid;
     added.comm = std::move(ps->comm);
     added.kernel_thread = ps->kernel_thread();
   }
-  if (wanted(opt_.commands)) {
-    if (read_file_at(dir.get(), "cmdline", buf_, true) && !buf_.empty())
-      added.command = join_cmdline(buf_);
-    else
-      added.command = added.comm;  // kernel threads and zombies have no arguments
-  }
   if (wanted(opt_.containers)) {
     // A part leaves names to settle_parts(): one resolver, one read of each engine's state.
-    if (auto c = resolver_.attribute(dir.get(), added.uid, !part_)) added.container = std::move(*c);
+    UniqueFd pid_dir(::openat(dir.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (pid_dir)
+      if (auto c = resolver_.attribute(pid_dir.get(), added.uid, !part_))
+        added.container = std::move(*c);
   }
   if (opt_.fds) scan_fds(dir.get(), pid);
 }
 
-std::optional<ProcStat> Scanner::read_stat(int pid_dir) {
-  if (!read_file_at(pid_dir, "stat", buf_, true)) return std::nullopt;
+std::optional<ProcStat> Scanner::read_stat(int ns_dir) {
+  if (!read_file_at(ns_dir, "../stat", buf_, true)) return std::nullopt;
   auto ps = parse_stat(buf_);
   if (!ps || ps->state == 'Z') return std::nullopt;
   return std::move(*ps);
 }
 
-void Scanner::relate_early(std::size_t ns, int pid_dir, const std::string& link) {
-  UniqueFd fd(::openat(pid_dir, link.c_str(), O_RDONLY | O_CLOEXEC));
+void Scanner::relate_early(std::size_t ns, int ns_dir, const std::string& name) {
+  UniqueFd fd(::openat(ns_dir, name.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return;
   // The process may have moved since its link was read; then read_relations() goes by path.
   auto id = ns_id_of(fd.get());
@@ -355,8 +370,8 @@ void Scanner::relate_early(std::size_t ns, int pid_dir, const std::string& link)
   state_[ns].related = true;
 }
 
-void Scanner::read_mountinfo(std::size_t ns, int pid_dir, pid_t pid) {
-  if (!read_file_at(pid_dir, "mountinfo", buf_)) return;
+void Scanner::read_mountinfo(std::size_t ns, int ns_dir, pid_t pid) {
+  if (!read_file_at(ns_dir, "../mountinfo", buf_)) return;
   NsState& st = state_[ns];
   st.mounts = nsfs_mounts_from_mountinfo(buf_);
   st.mounts_read = true;
@@ -388,8 +403,8 @@ void Scanner::relate(std::size_t i, int fd, bool attach) {
   }
 }
 
-void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
-  auto task = open_dir_at(pid_dir, "task");
+void Scanner::scan_threads(int ns_dir, const Process& p, std::size_t idx) {
+  auto task = open_dir_at(ns_dir, "../task");
   if (!task) return;
   std::string path;
   (void)for_each_numeric_entry(task->get(), procfs_, [&](int tid) {
@@ -409,7 +424,7 @@ void Scanner::scan_threads(int pid_dir, const Process& p, std::size_t idx) {
   });
 }
 
-void Scanner::scan_fds(int pid_dir, pid_t pid) {
+void Scanner::scan_fds(int ns_dir, pid_t pid) {
   if (pid == self_) {
     for (const auto& [fd, link] : self_fds_) {
       link_ = link;
@@ -425,13 +440,13 @@ void Scanner::scan_fds(int pid_dir, pid_t pid) {
     // kMaxGap missing fds the listing reads the rest.
     constexpr int kMaxGap = 4;
     struct stat st {};
-    if (::fstatat(pid_dir, "fd", &st, 0) != 0) return;
+    if (::fstatat(ns_dir, "../fd", &st, 0) != 0) return;
     const auto open = static_cast<std::size_t>(st.st_size);
     std::size_t found = 0;
-    char path[16] = "fd/";
+    char path[24] = "../fd/";
     for (int fd = 0, gap = 0; found < open; ++fd) {
-      *std::to_chars(path + 3, path + sizeof path - 1, fd).ptr = '\0';
-      if (auto r = readlink_at(pid_dir, path, link_); r) {
+      *std::to_chars(path + 6, path + sizeof path - 1, fd).ptr = '\0';
+      if (auto r = readlink_at(ns_dir, path, link_); r) {
         ++found;
         gap = 0;
         take_fd(pid, fd);
@@ -445,7 +460,7 @@ void Scanner::scan_fds(int pid_dir, pid_t pid) {
     if (found == open) return;
   }
   // EACCES for other users' processes when not root; vanished.
-  list_fd_links(pid_dir, "fd", procfs_, listed_after, link_, [&](int fd) { take_fd(pid, fd); });
+  list_fd_links(ns_dir, "../fd", procfs_, listed_after, link_, [&](int fd) { take_fd(pid, fd); });
 }
 
 void Scanner::take_fd(pid_t pid, int fd) {
@@ -689,11 +704,13 @@ std::size_t worker_count(unsigned wanted, std::size_t pids) {
   return std::clamp<std::size_t>(std::min(n, pids), 1, 64);
 }
 
-// The per-process reads in `workers` threads. The pids are cut into runs, a few per thread so
-// that a thread slowed by other work on the machine takes fewer; each run is scanned into a
-// model of its own, and the runs are absorbed in pid order, so the result is the one-thread
-// scan's. What is left for the calling thread after the merge is small: sockets, and the
-// relations and mounts of namespaces that no process's directory led to.
+// The per-process reads in `workers` threads. The pids are cut into one run per thread; the
+// calling thread scans the first run straight into `scanner`'s model, the others each into a
+// part of their own. A thread that finishes its run takes the back half of the longest run
+// still being scanned (work stealing), as a new part, so that a thread slowed by other work on
+// the machine holds the others up by a short run at most. The parts are absorbed in pid order,
+// so the model is the one-thread scan's. What is left for the calling thread after the merge
+// is small: sockets, and the relations and mounts of namespaces no process's directory led to.
 void scan_parallel(const ScanOptions& options, Scanner& scanner, const ProcRoot& root,
                    std::span<const pid_t> pids, std::size_t workers) {
   struct Part {
@@ -701,40 +718,75 @@ void scan_parallel(const ScanOptions& options, Scanner& scanner, const ProcRoot&
     Scanner scanner;
     Part(const ScanOptions& o, const ProcRoot& root) : scanner(o, model, root, true) {}
   };
-  const std::size_t runs = workers * 4;
-  const std::size_t run_size = (pids.size() + runs - 1) / runs;
-  std::vector<std::unique_ptr<Part>> parts(runs);
-  std::atomic<std::size_t> next{0};
+  // Pids [begin, end) of `pids`; those before `next` are taken. Scanned by one thread only.
+  struct Run {
+    std::size_t begin, next, end;
+    std::unique_ptr<Part> part;  // none for the first run: it goes into `scanner` directly
+  };
+  constexpr std::size_t kBatch = 16;  // pids taken per lock; a run shorter than 2 is not split
+  std::vector<std::unique_ptr<Run>> runs;
+  std::vector<Run*> first_runs;  // one per thread, the calling thread's first
+  for (std::size_t w = 0; w < workers; ++w) {
+    const std::size_t begin = pids.size() * w / workers, end = pids.size() * (w + 1) / workers;
+    runs.push_back(std::make_unique<Run>(Run{begin, begin, end, nullptr}));
+    if (w) runs.back()->part = std::make_unique<Part>(options, root);
+    first_runs.push_back(runs.back().get());
+  }
+  std::mutex lock;  // guards every Run's next and end, and `runs`
   std::exception_ptr failure;
-  std::mutex failure_lock;
-  auto work = [&]() noexcept {
+  // The back half of the run with the most pids left, as a new run; null when none is worth it.
+  auto steal = [&]() -> Run* {
+    auto part = std::make_unique<Part>(options, root);
+    std::lock_guard guard(lock);
+    auto longest = std::max_element(runs.begin(), runs.end(), [](const auto& a, const auto& b) {
+      return a->end - a->next < b->end - b->next;
+    });
+    Run& victim = **longest;
+    if (victim.end - victim.next < 2 * kBatch) return nullptr;
+    const std::size_t mid = victim.next + (victim.end - victim.next) / 2;
+    runs.push_back(std::make_unique<Run>(Run{mid, mid, victim.end, std::move(part)}));
+    victim.end = mid;
+    return runs.back().get();
+  };
+  auto work = [&](Run* run) noexcept {
     try {
-      for (std::size_t r; (r = next.fetch_add(1, std::memory_order_relaxed)) < runs;) {
-        auto run = pids.subspan(std::min(pids.size(), r * run_size));
-        run = run.first(std::min(run.size(), run_size));
-        auto part = std::make_unique<Part>(options, root);
-        part->model.processes.reserve(run.size());
-        for (pid_t pid : run) part->scanner.scan_process(pid);
-        parts[r] = std::move(part);
+      for (; run; run = steal()) {
+        Scanner& into = run->part ? run->part->scanner : scanner;
+        if (run->part) run->part->model.processes.reserve(run->end - run->begin);
+        while (true) {
+          std::size_t from, to;
+          {
+            std::lock_guard guard(lock);
+            from = run->next;
+            to = run->next = std::min(from + kBatch, run->end);
+          }
+          if (from == to) break;
+          for (std::size_t i = from; i < to; ++i) into.scan_process(pids[i]);
+        }
       }
     } catch (...) {
-      std::lock_guard lock(failure_lock);
+      std::lock_guard guard(lock);
       if (!failure) failure = std::current_exception();
-      next.store(runs);  // the others stop at their next run
+      for (auto& r : runs) r->end = r->next;  // the others stop at their next batch
     }
   };
   {
     std::vector<std::jthread> threads;
     threads.reserve(workers - 1);
+    std::size_t started = 1;
     try {
-      for (std::size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+      for (; started < workers; ++started) threads.emplace_back(work, first_runs[started]);
     } catch (const std::system_error&) {
-      // No more threads (EAGAIN): those started and this one do all the runs.
+      // No more threads (EAGAIN): this one scans what is left of their runs too.
     }
-    work();
+    work(first_runs[0]);
+    for (std::size_t w = started; w < workers; ++w) work(first_runs[w]);
   }  // joined
   if (failure) std::rethrow_exception(failure);
-  for (auto& part : parts) scanner.absorb(part->scanner);
+  std::sort(runs.begin(), runs.end(),
+            [](const auto& a, const auto& b) { return a->begin < b->begin; });
+  for (auto& run : runs)
+    if (run->part) scanner.absorb(run->part->scanner);
   scanner.settle_parts();
 }
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <deque>
 #include <string_view>
 
 #include "output/escape.hpp"
@@ -16,8 +17,6 @@
 
 namespace nsctl::out {
 namespace {
-
-using detail::Safe;
 
 // libsmartcols' UTF-8 tree symbols (the same in lsns -T, findmnt and lsblk).
 constexpr std::string_view kBranch = "\u251c\u2500";  // "├─" a child with siblings below
@@ -113,46 +112,94 @@ struct ColumnLayout {
   std::size_t width_treeart = 0;
 };
 
-// The encoded lines of one cell: one, or one per chunk of a multi-line cell.
-using Cell = std::vector<Safe>;
+// One output line of a cell, safe for a terminal, and its width in cells.
+struct Chunk {
+  std::string_view text;
+  std::size_t width = 0;
+};
 
-Cell make_cell(const ColumnLayout& col, const Column& def, const Line& line, std::size_t c) {
-  const std::string_view text = cell_of(*line.row, c);
-  Cell cell;
-  if (col.multiline) {
-    std::size_t start = 0;
-    while (true) {
-      const std::size_t nl = text.find('\n', start);
-      cell.push_back(detail::safe_encode(text.substr(start, nl - start)));
-      if (nl == std::string_view::npos) break;
-      start = nl + 1;
-    }
-    // A trailing '\n' adds no blank continuation line.
-    while (cell.size() > 1 && cell.back().text.empty()) cell.pop_back();
-  } else if (def.wrap) {
-    cell.push_back(detail::safe_encode(join_lines(text)));
-  } else {
-    cell.push_back(detail::safe_encode(text));
+// True when safe_encode would return `s` unchanged: printable ASCII without "\x". Most cells
+// are, and are then written from the row itself.
+bool is_plain(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x20 || b >= 0x7f || (b == '\\' && i + 1 < s.size() && s[i + 1] == 'x')) return false;
   }
-  if (col.tree) {
-    // The art is printable, so it is its own safe encoding.
-    cell.front().text.insert(0, line.art);
-    cell.front().width += detail::display_width(line.art);
-  }
-  return cell;
+  return true;
 }
+
+// The chunks of one row's cells, laid out for the table: the table is written in two passes
+// over the rows (widths, then text), each building one row at a time here, so that the
+// writer holds no more than a row besides the output.
+class RowChunks {
+ public:
+  RowChunks(const std::vector<Column>& columns, const std::vector<ColumnLayout>& layout)
+      : columns_(columns), layout_(layout), cells_(columns.size()) {}
+
+  void build(const Line& line) {
+    arena_.clear();
+    height_ = 1;
+    for (std::size_t c = 0; c < columns_.size(); ++c) {
+      const ColumnLayout& col = layout_[c];
+      const std::string_view text = cell_of(*line.row, c);
+      std::vector<Chunk>& cell = cells_[c];
+      cell.clear();
+      if (col.multiline) {
+        for (std::size_t start = 0;;) {
+          const std::size_t nl = text.find('\n', start);
+          cell.push_back(chunk(text.substr(start, nl - start)));
+          if (nl == std::string_view::npos) break;
+          start = nl + 1;
+        }
+        // A trailing '\n' adds no blank continuation line.
+        while (cell.size() > 1 && cell.back().text.empty()) cell.pop_back();
+      } else if (columns_[c].wrap && text.find('\n') != std::string_view::npos) {
+        cell.push_back(chunk(keep(join_lines(text))));
+      } else {
+        cell.push_back(chunk(text));
+      }
+      if (col.tree) {
+        // The art is printable, so it is its own safe encoding.
+        Chunk& first = cell.front();
+        first = {keep(line.art + std::string(first.text)),
+                 first.width + detail::display_width(line.art)};
+      }
+      height_ = std::max(height_, cell.size());
+    }
+  }
+
+  const std::vector<Chunk>& cell(std::size_t c) const { return cells_[c]; }
+  std::size_t height() const { return height_; }
+
+ private:
+  Chunk chunk(std::string_view text) {
+    if (is_plain(text)) return {text, text.size()};
+    detail::Safe safe = detail::safe_encode(text);
+    return {keep(std::move(safe.text)), safe.width};
+  }
+  // Text that the chunks of this row point into; a deque, so that earlier strings stay put.
+  std::string_view keep(std::string text) { return arena_.emplace_back(std::move(text)); }
+
+  const std::vector<Column>& columns_;
+  const std::vector<ColumnLayout>& layout_;
+  std::vector<std::vector<Chunk>> cells_;
+  std::deque<std::string> arena_;
+  std::size_t height_ = 1;
+};
 
 void pad(std::string& out, std::size_t from, std::size_t to) {
   if (from < to) out.append(to - from, ' ');
 }
 
 // print.c's print_data(): one cell of the header or of a row's first line.
-void print_data(std::string& out, const ColumnLayout& col, Safe data, bool is_last) {
+void print_data(std::string& out, const ColumnLayout& col, Chunk data, bool is_last) {
   std::size_t width = col.width;
   std::size_t len = data.width;
   if (is_last && len < width && !col.right) width = len;
+  detail::Safe cut;
   if (len > width && col.trunc) {
-    data = detail::truncate_to_width(data.text, width);
+    cut = detail::truncate_to_width(data.text, width);
+    data = {cut.text, cut.width};
     len = data.width;
   }
   if (!data.text.empty()) {
@@ -169,7 +216,7 @@ void print_data(std::string& out, const ColumnLayout& col, Safe data, bool is_la
 
 // print.c's print_pending_data(): a further line of a multi-line cell (never right-aligned,
 // never truncated, as in libsmartcols).
-void print_pending(std::string& out, const ColumnLayout& col, const Safe& data, bool is_last) {
+void print_pending(std::string& out, const ColumnLayout& col, Chunk data, bool is_last) {
   out += data.text;
   if (is_last) return;
   pad(out, data.width, col.width);
@@ -193,19 +240,22 @@ void print_empty(std::string& out, const ColumnLayout& col, const Line& line, bo
 // from the data, then, on a terminal too narrow for them, the truncatable columns reduced one
 // cell at a time, round-robin, down to their header's width.
 void compute_widths(std::vector<ColumnLayout>& layout, const std::vector<Column>& columns,
-                    const std::vector<std::vector<Cell>>& cells, const std::vector<Line>& lines,
-                    const Options& options) {
+                    RowChunks& row, const std::vector<Line>& lines, const Options& options) {
+  std::vector<std::size_t> data_width(columns.size(), 0);
+  for (const Line& line : lines) {
+    row.build(line);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      for (const Chunk& chunk : row.cell(c)) data_width[c] = std::max(data_width[c], chunk.width);
+      if (layout[c].tree)
+        layout[c].width_treeart =
+            std::max(layout[c].width_treeart, detail::display_width(line.art));
+    }
+  }
   for (std::size_t c = 0; c < columns.size(); ++c) {
     ColumnLayout& col = layout[c];
     // The header counts even with headings off, as in libsmartcols.
     col.width_min = std::max<std::size_t>(1, detail::safe_encode(columns[c].name).width);
-    std::size_t w = 0;
-    for (std::size_t r = 0; r < cells.size(); ++r) {
-      for (const Safe& chunk : cells[r][c]) w = std::max(w, chunk.width);
-      if (col.tree) {
-        col.width_treeart = std::max(col.width_treeart, detail::display_width(lines[r].art));
-      }
-    }
+    std::size_t w = data_width[c];
     const std::size_t hint = columns[c].width_hint;
     if (w < col.width_min) {
       w = col.width_min;
@@ -250,36 +300,33 @@ std::string render_table(const std::vector<Column>& columns, const std::vector<L
     col.trunc = def.truncate && options.truncate;
     col.multiline = def.wrap && options.wrap;
   }
+  RowChunks row(columns, layout);
+  compute_widths(layout, columns, row, lines, options);
 
-  std::vector<std::vector<Cell>> cells(lines.size());
-  for (std::size_t r = 0; r < lines.size(); ++r) {
-    cells[r].reserve(columns.size());
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      cells[r].push_back(make_cell(layout[c], columns[c], lines[r], c));
-    }
-  }
-  compute_widths(layout, columns, cells, lines, options);
+  // Every line but multi-line cells' continuations is at most this long: one allocation.
+  std::size_t line_length = columns.size();
+  for (const ColumnLayout& col : layout) line_length += col.width;
+  out.reserve((lines.size() + 1) * line_length);
 
   const std::size_t last = columns.size() - 1;
   if (options.headings) {
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      print_data(out, layout[c], detail::safe_encode(columns[c].name), c == last);
+      const detail::Safe name = detail::safe_encode(columns[c].name);
+      print_data(out, layout[c], {name.text, name.width}, c == last);
     }
     out += '\n';
   }
-  for (std::size_t r = 0; r < lines.size(); ++r) {
-    std::size_t height = 1;
-    for (std::size_t c = 0; c < columns.size(); ++c) {
-      print_data(out, layout[c], cells[r][c].front(), c == last);
-      height = std::max(height, cells[r][c].size());
-    }
+  for (const Line& line : lines) {
+    row.build(line);
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      print_data(out, layout[c], row.cell(c).front(), c == last);
     out += '\n';
-    for (std::size_t k = 1; k < height; ++k) {
+    for (std::size_t k = 1; k < row.height(); ++k) {
       for (std::size_t c = 0; c < columns.size(); ++c) {
-        if (k < cells[r][c].size()) {
-          print_pending(out, layout[c], cells[r][c][k], c == last);
+        if (k < row.cell(c).size()) {
+          print_pending(out, layout[c], row.cell(c)[k], c == last);
         } else {
-          print_empty(out, layout[c], lines[r], c == last);
+          print_empty(out, layout[c], line, c == last);
         }
       }
       out += '\n';

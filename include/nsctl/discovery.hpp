@@ -96,7 +96,8 @@ struct ScanOptions {
   Detail commands = Detail::representatives;
   Detail containers = Detail::none;
   // Whose /proc/PID/stat to read (Process::ppid, comm, kernel_thread), besides those whose
-  // command is read; the others keep ppid 0 and no comm, and cost 3 syscalls less each.
+  // command is wanted but whose command line is empty (kernel threads: the command is their
+  // name); the others keep ppid 0 and no comm, and cost 3 syscalls less each.
   Detail stat = Detail::all;
   EngineRoots engine_roots;
   // Threads that read the /proc/PID directories; 0: one per CPU this process may run on, with
