@@ -55,8 +55,9 @@ Namespace* Model::find(const NsId& id) {
 }
 
 const Process* Model::process(pid_t pid) const {
-  auto it = pid_index_.find(pid);
-  return it == pid_index_.end() ? nullptr : &processes[it->second];
+  auto it = std::lower_bound(processes.begin(), processes.end(), pid,
+                             [](const Process& p, pid_t value) { return p.pid < value; });
+  return it == processes.end() || it->pid != pid ? nullptr : &*it;
 }
 
 Namespace& Model::add(const NsId& id, NsType type) {
@@ -69,6 +70,12 @@ Namespace& Model::add(const NsId& id, NsType type) {
   return namespaces[it->second];
 }
 
+void Model::reserve(std::size_t process_count, std::size_t namespace_count) {
+  processes.reserve(process_count);
+  namespaces.reserve(namespace_count);
+  index_.reserve(namespace_count);
+}
+
 void Model::finish() {
   std::sort(namespaces.begin(), namespaces.end(), [](const Namespace& a, const Namespace& b) {
     return a.id.ino != b.id.ino ? a.id.ino < b.id.ino : a.type < b.type;
@@ -76,9 +83,6 @@ void Model::finish() {
   index_.clear();
   index_.reserve(namespaces.size());
   for (std::size_t i = 0; i < namespaces.size(); ++i) index_.emplace(namespaces[i].id, i);
-  pid_index_.clear();
-  pid_index_.reserve(processes.size());
-  for (std::size_t i = 0; i < processes.size(); ++i) pid_index_.emplace(processes[i].pid, i);
   stats.processes = processes.size();
 }
 
@@ -158,6 +162,12 @@ class Scanner {
     for (const auto& t : ns_types()) ns_names_[index(t.type)] = std::string(t.name);
   }
 
+  // Room for scanning `pids` processes: as many namespaces again (most hosts have far fewer),
+  // reserved (untouched memory costs nothing), so that the tables are not copied as they grow.
+  void reserve(std::size_t pids) {
+    m_.reserve(pids, pids + 64);
+    state_.reserve(pids + 64);
+  }
   void scan_process(pid_t pid);
   // Appends what `part` scanned (pids above all scanned so far) to this scanner's model.
   void absorb(Scanner& part);
@@ -348,7 +358,7 @@ void Scanner::scan_process(pid_t pid) {
     UniqueFd pid_dir(::openat(dir.get(), "..", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (pid_dir)
       if (auto c = resolver_.attribute(pid_dir.get(), added.uid, !part_))
-        added.container = std::move(*c);
+        if (*c) added.container = std::make_unique<Container>(std::move(**c));
   }
   if (opt_.fds) scan_fds(dir.get(), pid);
 }
@@ -752,7 +762,7 @@ void scan_parallel(const ScanOptions& options, Scanner& scanner, const ProcRoot&
     try {
       for (; run; run = steal()) {
         Scanner& into = run->part ? run->part->scanner : scanner;
-        if (run->part) run->part->model.processes.reserve(run->end - run->begin);
+        if (run->part) run->part->scanner.reserve(run->end - run->begin);
         while (true) {
           std::size_t from, to;
           {
@@ -818,7 +828,7 @@ Result<Model> scan(const ScanOptions& options) {
   // procfs lists pids in ascending order; other directories (fixtures) need not. The first
   // process seen in a namespace must be its lowest pid.
   std::sort(pids.begin(), pids.end());
-  model.processes.reserve(pids.size());
+  scanner.reserve(pids.size());
   if (std::size_t workers = worker_count(options.workers, pids.size()); workers > 1)
     scan_parallel(options, scanner, root, pids, workers);
   else

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -36,8 +37,9 @@ struct Process {
   // processes that are the lowest pid of some namespace (the representatives), while the
   // process's /proc directory is held open, so a reused pid cannot mix two processes.
   std::string command;
-  // The container the process belongs to, when ScanOptions::containers asked for it.
-  std::optional<Container> container;
+  // The container the process belongs to, when ScanOptions::containers asked for it (held
+  // apart: few processes have one, and every Process is copied once in a parallel scan).
+  std::unique_ptr<Container> container;
   bool kernel_thread = false;
   // The namespace of each type (indexed by NsType); dev/ino 0 where it could not be read.
   std::array<NsId, kNsTypeCount> ns{};
@@ -120,7 +122,7 @@ struct ScanStats {
 
 class Model {
  public:
-  std::vector<Process> processes;
+  std::vector<Process> processes;     // in ascending pid order
   std::vector<Namespace> namespaces;  // sorted by (ns inode, type) after the scan
   ScanStats stats;
 
@@ -129,12 +131,13 @@ class Model {
   const Process* process(pid_t pid) const;
   // Adds (or returns) the namespace with this identity.
   Namespace& add(const NsId& id, NsType type);
+  // Room for `processes` processes and `namespaces` namespaces without reallocating.
+  void reserve(std::size_t processes, std::size_t namespaces);
   // Sorts namespaces and rebuilds the index; called at the end of the scan.
   void finish();
 
  private:
   std::unordered_map<NsId, std::size_t, NsIdHash> index_;
-  std::unordered_map<pid_t, std::size_t> pid_index_;
 };
 
 // Scans /proc and builds the model. Processes that vanish or deny access are counted in

@@ -34,9 +34,8 @@ std::string process_difference(const Process& a, const Process& b) {
     return out.str() + "command '" + a.command + "' vs '" + b.command + "'";
   if (a.kernel_thread != b.kernel_thread) return out.str() + "kernel_thread";
   if (a.ns != b.ns) return out.str() + "namespaces";
-  if (a.container.has_value() != b.container.has_value() ||
-      (a.container &&
-       (a.container->id != b.container->id || a.container->name != b.container->name)))
+  if (!a.container != !b.container || (a.container && (a.container->id != b.container->id ||
+                                                       a.container->name != b.container->name)))
     return out.str() + "container";
   return "";
 }
