@@ -733,7 +733,7 @@ void scan_parallel(const ScanOptions& options, Scanner& scanner, const ProcRoot&
     std::size_t begin, next, end;
     std::unique_ptr<Part> part;  // none for the first run: it goes into `scanner` directly
   };
-  constexpr std::size_t kBatch = 16;  // pids taken per lock; a run shorter than 2 is not split
+  constexpr std::size_t kBatch = 16;  // pids taken per lock; a run with less than 2 left is kept
   std::vector<std::unique_ptr<Run>> runs;
   std::vector<Run*> first_runs;  // one per thread, the calling thread's first
   for (std::size_t w = 0; w < workers; ++w) {
