@@ -101,6 +101,30 @@ TEST(DiscoveryFixture, CountsVanishedAndZombieProcessesAndKeepsTheRest) {
     EXPECT_LE(model->namespaces[i - 1].id.ino, model->namespaces[i].id.ino);
 }
 
+// `ls`'s default columns need commands but no PPID: a representative's stat is read only when
+// its command line is empty (a kernel thread, named by its stat), and nobody else's at all.
+TEST(DiscoveryFixture, StatIsReadOnlyForACommandWithoutArguments) {
+  FakeProc proc;
+  proc.add(10, "init", 'S', 1, {{"net", 1000}}, std::string("/sbin/init\0", 11));
+  proc.add(20, "app", 'S', 10, {{"net", 1000}}, std::string("app\0", 4));
+  proc.add(50, "kworker", 'I', 2, {{"net", 1000}, {"ipc", 3000}});  // no cmdline
+  ScanOptions o = fixture_options(proc);
+  o.stat = ScanOptions::Detail::none;
+  o.commands = ScanOptions::Detail::representatives;
+  auto model = scan(o);
+  ASSERT_TRUE(model) << model.error().message();
+  ASSERT_EQ(model->processes.size(), 3u);
+  const Process& init = *model->process(10);
+  EXPECT_EQ(init.command, "/sbin/init");
+  EXPECT_EQ(init.ppid, 0);  // its stat was not read
+  EXPECT_EQ(init.comm, "");
+  EXPECT_EQ(model->process(20)->command, "");    // not a representative
+  const Process& kworker = *model->process(50);  // the representative of ipc 3000
+  EXPECT_EQ(kworker.command, "kworker");
+  EXPECT_EQ(kworker.ppid, 2);
+  EXPECT_EQ(kworker.comm, "kworker");
+}
+
 TEST(DiscoveryFixture, HostileStatAndLinksAreSkippedNotFatal) {
   FakeProc proc;
   proc.add(10, "ok", 'S', 0, {{"net", 1000}});
