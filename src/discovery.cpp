@@ -20,7 +20,6 @@
 #include <sys/vfs.h>
 
 #include <algorithm>
-#include <atomic>
 #include <charconv>
 #include <cstring>
 #include <exception>
@@ -320,7 +319,7 @@ void Scanner::scan_process(pid_t pid) {
     std::size_t ns = attach(p.ns[t], type, idx, Holder::process,
                             [&] { return proc_path(pid) + "/ns/" + std::string(name(type)); });
     // The first process met in a namespace is where its relations and mounts are read: through
-    // the open /proc/PID, so a reused pid cannot answer for another process, and in the
+    // the open /proc/PID/ns, so a reused pid cannot answer for another process, and in the
     // scanning thread, so that this per-namespace work runs in parallel too.
     if (m_.namespaces[ns].procs.size() == 1) {
       if (opt_.relations && !state_[ns].related) relate_early(ns, dir.get(), ns_names_[t]);
