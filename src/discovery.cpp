@@ -157,7 +157,6 @@ class Scanner {
         stat_everyone_(options.stat == ScanOptions::Detail::all ||
                        !options.types.contains(NsType::mnt)),
         resolver_(options.engine_roots) {
-    for (const auto& t : ns_types()) ns_paths_[index(t.type)] = "ns/" + std::string(t.name);
     for (const auto& t : ns_types()) ns_names_[index(t.type)] = std::string(t.name);
   }
 
@@ -213,8 +212,7 @@ class Scanner {
   bool part_;
   bool stat_everyone_;
   ContainerResolver resolver_;
-  std::array<std::string, kNsTypeCount> ns_paths_;  // "ns/mnt", ...: under /proc/PID
-  std::array<std::string, kNsTypeCount> ns_names_;  // "mnt", ...: under /proc/PID/ns
+  std::array<std::string, kNsTypeCount> ns_names_;  // "mnt", ...: the links in /proc/PID/ns
   // What the scan knows of each namespace beyond the model; parallel to m_.namespaces.
   struct NsState {
     int path_rank = 0;
@@ -421,7 +419,7 @@ void Scanner::scan_threads(int ns_dir, const Process& p, std::size_t idx) {
     ++m_.stats.threads_scanned;
     for (std::size_t t = 0; t < kNsTypeCount; ++t) {
       if (!opt_.types.contains(ns_types()[t].type)) continue;
-      path.assign(NumberText(tid)).append("/").append(ns_paths_[t]);
+      path.assign(NumberText(tid)).append("/ns/").append(ns_names_[t]);
       if (!readlink_at(task->get(), path.c_str(), link_)) continue;
       auto l = parse_ns_link(link_);
       if (!l || l->ino == p.ns[t].ino) continue;

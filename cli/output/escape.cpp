@@ -63,6 +63,12 @@ int fallback_width(char32_t cp) {
   return 1;
 }
 
+// An ASCII byte (s[i] < 0x80) that safe_encode writes as \xNN.
+bool ascii_escaped(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  return b < 0x20 || b == 0x7f || (b == '\\' && i + 1 < s.size() && s[i + 1] == 'x');
+}
+
 }  // namespace
 
 std::size_t decode_utf8(std::string_view s, std::size_t i, char32_t& cp) {
@@ -111,14 +117,19 @@ int char_width(char32_t cp) {
   return w < 0 ? 0 : w;
 }
 
+bool is_plain_ascii(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (static_cast<unsigned char>(s[i]) >= 0x80 || ascii_escaped(s, i)) return false;
+  return true;
+}
+
 Safe safe_encode(std::string_view s) {
   Safe r;
   r.text.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
-      const bool backslash_x = b == '\\' && i + 1 < s.size() && s[i + 1] == 'x';
-      if (b < 0x20 || b == 0x7f || backslash_x) {
+      if (ascii_escaped(s, i)) {
         append_hex(r.text, b);
         r.width += 4;
       } else {

@@ -30,6 +30,9 @@ struct Safe {
 // by 'x' becomes \x5c so that escapes stay unambiguous. Everything else passes through.
 Safe safe_encode(std::string_view s);
 
+// True when safe_encode(s) is `s` itself, one cell per byte: printable ASCII without "\x".
+bool is_plain_ascii(std::string_view s);
+
 // The display width of text that safe_encode produced.
 std::size_t display_width(std::string_view safe);
 

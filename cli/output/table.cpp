@@ -118,16 +118,6 @@ struct Chunk {
   std::size_t width = 0;
 };
 
-// True when safe_encode would return `s` unchanged: printable ASCII without "\x". Most cells
-// are, and are then written from the row itself.
-bool is_plain(std::string_view s) {
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x20 || b >= 0x7f || (b == '\\' && i + 1 < s.size() && s[i + 1] == 'x')) return false;
-  }
-  return true;
-}
-
 // The chunks of one row's cells, laid out for the table: the table is written in two passes
 // over the rows (widths, then text), each building one row at a time here, so that the
 // writer holds no more than a row besides the output.
@@ -173,7 +163,8 @@ class RowChunks {
 
  private:
   Chunk chunk(std::string_view text) {
-    if (is_plain(text)) return {text, text.size()};
+    // Most cells need no escape: they are written from the row itself.
+    if (detail::is_plain_ascii(text)) return {text, text.size()};
     detail::Safe safe = detail::safe_encode(text);
     return {keep(std::move(safe.text)), safe.width};
   }
