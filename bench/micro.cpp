@@ -11,9 +11,9 @@
 #include <string_view>
 #include <vector>
 
-#include "nsctl/ns_type.hpp"
-#include "nsctl/proc.hpp"
+#include "nsctl/ns/ns_type.hpp"
 #include "output/table.hpp"
+#include "proc/proc.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include <unordered_map>
 
-#include "nsctl/proc.hpp"
+#include "proc/proc.hpp"
 
 namespace nsctl::cli {
 

@@ -17,13 +17,15 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
-#include "nsctl/caps.hpp"
-#include "nsctl/cgroup.hpp"
-#include "nsctl/discovery.hpp"
-#include "nsctl/join.hpp"
-#include "nsctl/ns_id.hpp"
-#include "nsctl/proc.hpp"
-#include "nsctl/spawn.hpp"
+#include "enter/cgroup_join.hpp"
+#include "enter/join.hpp"
+#include "nsctl/inspect/scan.hpp"
+#include "nsctl/ns/ns_id.hpp"
+#include "nsctl/version.hpp"
+#include "privilege/credentials.hpp"
+#include "proc/proc.hpp"
+#include "process/spawn.hpp"
+#include "process/supervise.hpp"
 
 extern char** environ;
 

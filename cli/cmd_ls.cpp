@@ -11,11 +11,12 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "inspect/filter.hpp"
 #include "ls_view.hpp"
-#include "nsctl/discovery.hpp"
-#include "nsctl/filter.hpp"
-#include "nsctl/proc.hpp"
+#include "nsctl/inspect/scan.hpp"
+#include "nsctl/version.hpp"
 #include "output/table.hpp"
+#include "proc/proc.hpp"
 
 namespace nsctl::cli {
 

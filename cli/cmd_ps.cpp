@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "base/escape.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
-#include "nsctl/discovery.hpp"
-#include "nsctl/proc.hpp"
-#include "output/escape.hpp"
+#include "nsctl/inspect/scan.hpp"
 #include "output/table.hpp"
+#include "proc/proc.hpp"
 
 namespace nsctl::cli {
 
@@ -155,7 +155,7 @@ std::string json_document(const char* root, const std::vector<std::string>& obje
 
 std::string json_string(std::string_view s) {
   std::string out;
-  out::detail::json_quote(out, s);
+  text::json_quote(out, s);
   return out;
 }
 

@@ -10,9 +10,9 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
-#include "nsctl/sandbox.hpp"
-#include "nsctl/sandbox_config.hpp"
 #include "run_args.hpp"
+#include "sandbox/sandbox.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 namespace nsctl::cli {
 

@@ -15,8 +15,10 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
-#include "nsctl/idmap.hpp"
-#include "nsctl/unshare.hpp"
+#include "nsctl/version.hpp"
+#include "privilege/idmap.hpp"
+#include "process/supervise.hpp"
+#include "unshare/unshare.hpp"
 
 namespace nsctl::cli {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "nsctl/discovery.hpp"
+#include "nsctl/inspect/scan.hpp"
 #include "output/table.hpp"
 
 namespace nsctl::cli {

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "nsctl/version.hpp"
 
 namespace {
 

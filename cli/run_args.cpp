@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include "nsctl/caps.hpp"
-#include "nsctl/fd.hpp"
-#include "nsctl/idmap.hpp"
-#include "nsctl/sandbox_config.hpp"
-#include "nsctl/seccomp.hpp"
+#include "nsctl/base/fd.hpp"
+#include "privilege/credentials.hpp"
+#include "privilege/idmap.hpp"
+#include "privilege/seccomp.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 namespace nsctl::cli {
 

@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "cli.hpp"
-#include "nsctl/sandbox.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace nsctl::cli {
 

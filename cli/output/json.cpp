@@ -5,7 +5,7 @@
 #include <optional>
 #include <string_view>
 
-#include "output/escape.hpp"
+#include "base/escape.hpp"
 
 namespace nsctl::out::detail {
 namespace {
@@ -32,7 +32,7 @@ class JsonWriter {
   void value_string(std::string_view name, std::string_view s) {
     print_name(name);
     out_ += ": ";
-    json_quote(out_, s);
+    text::json_quote(out_, s);
     after_close_ = true;
   }
 
@@ -49,7 +49,7 @@ class JsonWriter {
       for (char& c : lower) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
       }
-      json_quote(out_, lower);
+      text::json_quote(out_, lower);
     }
   }
 

@@ -12,7 +12,7 @@
 #include <deque>
 #include <string_view>
 
-#include "output/escape.hpp"
+#include "base/escape.hpp"
 #include "output/json.hpp"
 
 namespace nsctl::out {
@@ -81,7 +81,7 @@ std::string render_raw(const std::vector<Column>& columns, const std::vector<Lin
   if (options.headings) {
     for (std::size_t c = 0; c < columns.size(); ++c) {
       if (c) out += ' ';
-      out += detail::raw_encode(columns[c].name);
+      out += text::raw_encode(columns[c].name);
     }
     out += '\n';
   }
@@ -93,7 +93,7 @@ std::string render_raw(const std::vector<Column>& columns, const std::vector<Lin
       std::string text =
           col.wrap ? join_lines(cell_of(*line.row, c)) : std::string(cell_of(*line.row, c));
       if (options.tree && col.tree) text.insert(0, line.art);
-      out += detail::raw_encode(text);
+      out += text::raw_encode(text);
     }
     out += '\n';
   }
@@ -152,7 +152,7 @@ class RowChunks {
         // The art is printable, so it is its own safe encoding.
         Chunk& first = cell.front();
         first = {keep(line.art + std::string(first.text)),
-                 first.width + detail::display_width(line.art)};
+                 first.width + text::display_width(line.art)};
       }
       height_ = std::max(height_, cell.size());
     }
@@ -164,8 +164,8 @@ class RowChunks {
  private:
   Chunk chunk(std::string_view text) {
     // Most cells need no escape: they are written from the row itself.
-    if (detail::is_plain_ascii(text)) return {text, text.size()};
-    detail::Safe safe = detail::safe_encode(text);
+    if (text::is_plain_ascii(text)) return {text, text.size()};
+    text::Safe safe = text::safe_encode(text);
     return {keep(std::move(safe.text)), safe.width};
   }
   // Text that the chunks of this row point into; a deque, so that earlier strings stay put.
@@ -187,9 +187,9 @@ void print_data(std::string& out, const ColumnLayout& col, Chunk data, bool is_l
   std::size_t width = col.width;
   std::size_t len = data.width;
   if (is_last && len < width && !col.right) width = len;
-  detail::Safe cut;
+  text::Safe cut;
   if (len > width && col.trunc) {
-    cut = detail::truncate_to_width(data.text, width);
+    cut = text::truncate_to_width(data.text, width);
     data = {cut.text, cut.width};
     len = data.width;
   }
@@ -220,7 +220,7 @@ void print_empty(std::string& out, const ColumnLayout& col, const Line& line, bo
   std::size_t len = 0;
   if (col.tree) {
     out += line.cont_art;
-    len = detail::display_width(line.cont_art);
+    len = text::display_width(line.cont_art);
   }
   if (is_last) return;
   pad(out, len, col.width);
@@ -238,14 +238,13 @@ void compute_widths(std::vector<ColumnLayout>& layout, const std::vector<Column>
     for (std::size_t c = 0; c < columns.size(); ++c) {
       for (const Chunk& chunk : row.cell(c)) data_width[c] = std::max(data_width[c], chunk.width);
       if (layout[c].tree)
-        layout[c].width_treeart =
-            std::max(layout[c].width_treeart, detail::display_width(line.art));
+        layout[c].width_treeart = std::max(layout[c].width_treeart, text::display_width(line.art));
     }
   }
   for (std::size_t c = 0; c < columns.size(); ++c) {
     ColumnLayout& col = layout[c];
     // The header counts even with headings off, as in libsmartcols.
-    col.width_min = std::max<std::size_t>(1, detail::safe_encode(columns[c].name).width);
+    col.width_min = std::max<std::size_t>(1, text::safe_encode(columns[c].name).width);
     std::size_t w = data_width[c];
     const std::size_t hint = columns[c].width_hint;
     if (w < col.width_min) {
@@ -302,7 +301,7 @@ std::string render_table(const std::vector<Column>& columns, const std::vector<L
   const std::size_t last = columns.size() - 1;
   if (options.headings) {
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      const detail::Safe name = detail::safe_encode(columns[c].name);
+      const text::Safe name = text::safe_encode(columns[c].name);
       print_data(out, layout[c], {name.text, name.width}, c == last);
     }
     out += '\n';

@@ -21,6 +21,22 @@ inline int pidfd_getfd(int pidfd, int targetfd, unsigned flags) {
   return static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, targetfd, flags));
 }
 
+// pidfd_send_signal(2), 5.1: signals the process behind a pidfd (no pid reuse race). glibc
+// 2.36 has no usable C++ declaration either.
+inline int pidfd_send_signal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+// close_range(2), 5.9 (CLOSE_RANGE_CLOEXEC 5.11). Async-signal-safe.
+inline int close_range(unsigned first, unsigned last, unsigned flags) {
+  return static_cast<int>(::syscall(SYS_close_range, first, last, flags));
+}
+
+// seccomp(2), 3.17: `args` is a struct sock_fprog for SECCOMP_SET_MODE_FILTER.
+inline int seccomp(unsigned op, unsigned flags, void* args) {
+  return static_cast<int>(::syscall(SYS_seccomp, op, flags, args));
+}
+
 // clone3(2), 5.3: like fork() when args->stack is 0 (the child returns 0 on a copy of the
 // caller's stack). glibc 2.36 has no wrapper. ENOSYS on older kernels.
 inline long clone3(CloneArgs* args) { return ::syscall(SYS_clone3, args, sizeof *args); }

@@ -34,7 +34,7 @@
 #include <thread>
 #include <vector>
 
-#include "nsctl/netconf.hpp"
+#include "net/rtnl.hpp"
 #include "support/busybox_root.hpp"
 #include "support/command.hpp"
 #include "support/forked.hpp"

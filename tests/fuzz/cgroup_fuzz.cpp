@@ -5,8 +5,8 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "nsctl/attribution.hpp"
-#include "nsctl/proc.hpp"
+#include "nsctl/inspect/attribution.hpp"
+#include "proc/proc.hpp"
 
 namespace {
 

@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/escape.hpp"
 #include "fuzz_check.hpp"
-#include "output/escape.hpp"
 
-namespace d = nsctl::out::detail;
+namespace d = nsctl::text;
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fuzz_check.hpp"
+#include "inspect/filter.hpp"
 #include "ls_view.hpp"
-#include "nsctl/filter.hpp"
 
 namespace {
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "nsctl/idmap.hpp"
+#include "privilege/idmap.hpp"
 
 namespace {
 

@@ -3,8 +3,8 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "nsctl/mount.hpp"
-#include "nsctl/proc.hpp"
+#include "inspect/nsfs_mounts.hpp"
+#include "proc/proc.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text = fuzz::as_view(data, size);

@@ -2,7 +2,7 @@
 // ')' and newlines), so the parser must never read out of bounds and must take the name up to
 // the *last* ')'. ASan checks the bounds: the input buffer is exactly `size` bytes.
 #include "fuzz_check.hpp"
-#include "nsctl/proc.hpp"
+#include "proc/proc.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text = fuzz::as_view(data, size);

@@ -10,9 +10,9 @@
 #include <string>
 
 #include "args_fuzz.hpp"
-#include "nsctl/sandbox.hpp"
-#include "nsctl/sandbox_config.hpp"
 #include "run_args.hpp"
+#include "sandbox/sandbox.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in = fuzz::as_view(data, size);

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "nsctl/sandbox.hpp"
-#include "nsctl/sandbox_config.hpp"
+#include "sandbox/sandbox.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 namespace {
 

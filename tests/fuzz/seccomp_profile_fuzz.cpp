@@ -4,7 +4,7 @@
 #include <linux/filter.h>
 
 #include "fuzz_check.hpp"
-#include "nsctl/seccomp.hpp"
+#include "privilege/seccomp.hpp"
 
 namespace {
 

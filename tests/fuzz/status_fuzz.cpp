@@ -2,7 +2,7 @@
 // on). The process's name is on the first line and may hold anything but NUL and newline
 // (the kernel escapes "\n" there), so a hostile name must not be taken for another line.
 #include "fuzz_check.hpp"
-#include "nsctl/caps.hpp"
+#include "privilege/credentials.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text = fuzz::as_view(data, size);

@@ -21,9 +21,9 @@
 #include <thread>
 #include <vector>
 
-#include "nsctl/attribution.hpp"
-#include "nsctl/fd.hpp"
-#include "nsctl/proc.hpp"
+#include "nsctl/base/fd.hpp"
+#include "nsctl/inspect/attribution.hpp"
+#include "proc/proc.hpp"
 #include "support/cgroup.hpp"
 #include "support/probe.hpp"
 

@@ -3,8 +3,6 @@
 // the OOM killer). Every cgroup is named after the test ("nsctl-test-<pid>-<random>"); after
 // each test nothing of that name may be left anywhere under /sys/fs/cgroup (TearDown checks,
 // and removes what a failing test left). No other cgroup or process is touched.
-#include "nsctl/cgroup_limits.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -26,8 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "nsctl/fd.hpp"
-#include "nsctl/proc.hpp"
+#include "nsctl/base/fd.hpp"
+#include "proc/proc.hpp"
+#include "sandbox/sandbox_cgroup.hpp"
 #include "support/cgroup.hpp"
 #include "support/probe.hpp"
 

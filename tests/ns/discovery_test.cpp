@@ -1,7 +1,5 @@
 // The scan finds what lsns misses: each test creates the case with real namespaces and checks
 // the model against the kernel's view (/proc/PID/ns/*).
-#include "nsctl/discovery.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/sockios.h>
@@ -18,6 +16,7 @@
 #include <filesystem>
 #include <string>
 
+#include "nsctl/inspect/scan.hpp"
 #include "support/forked.hpp"
 #include "support/model_compare.hpp"
 #include "support/probe.hpp"

@@ -1,8 +1,6 @@
 // nsfs mounts read from a mount namespace — also after its last process is gone. Every mount
 // the tests make is inside a mount namespace a probe created with its mounts private, so it
 // disappears with that namespace; the only host state is a temporary directory (removed).
-#include "nsctl/mount.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -14,8 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "nsctl/ns_id.hpp"
-#include "nsctl/proc.hpp"
+#include "inspect/nsfs_mounts.hpp"
+#include "nsctl/ns/ns_id.hpp"
+#include "proc/proc.hpp"
 #include "support/probe.hpp"
 
 namespace nsctl {

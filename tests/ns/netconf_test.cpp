@@ -2,8 +2,6 @@
 // first unshares a new network namespace ("A"); a second one ("B") is held by a probe process
 // the child starts. Links, addresses and routes live only in those two, and vanish with them
 // when the child returns (the probe is killed and reaped through its pidfd).
-#include "nsctl/netconf.hpp"
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -29,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "net/rtnl.hpp"
 #include "support/command.hpp"
 #include "support/forked.hpp"
 #include "support/probe.hpp"

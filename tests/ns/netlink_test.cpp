@@ -1,8 +1,6 @@
 // NETNSID queries against network namespaces the test creates. Each test runs in a forked
 // child with its own network namespace, so the ids it assigns live in an id table nothing else
 // sees, and vanish with it; /run is a private tmpfs there, so `ip netns` names are the test's.
-#include "nsctl/netlink.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -15,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "inspect/netns_ids.hpp"
 #include "support/command.hpp"
 #include "support/forked.hpp"
 #include "support/probe.hpp"

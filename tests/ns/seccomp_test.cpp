@@ -2,7 +2,7 @@
 // never be removed) and checks what the child may and may not still do. Every call a test
 // expects to be denied must be harmless to the machine if the filter let it through: the child
 // changes only its own namespaces, and mounts only in a private mount namespace.
-#include "nsctl/seccomp.hpp"
+#include "privilege/seccomp.hpp"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,7 +12,7 @@
 #include <random>
 #include <thread>
 
-#include "nsctl/fd.hpp"
+#include "nsctl/base/fd.hpp"
 
 namespace nsctl::test {
 

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "nsctl/discovery.hpp"
+#include "nsctl/inspect/scan.hpp"
 
 namespace nsctl::test {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "nsctl/fd.hpp"
+#include "nsctl/base/fd.hpp"
 
 namespace nsctl::test {
 

@@ -1,4 +1,4 @@
-#include "nsctl/attribution.hpp"
+#include "nsctl/inspect/attribution.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "nsctl/fd.hpp"
-#include "nsctl/proc.hpp"
+#include "nsctl/base/fd.hpp"
+#include "proc/proc.hpp"
 #include "support/probe.hpp"
 
 namespace nsctl {

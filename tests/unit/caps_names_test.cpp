@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "nsctl/caps.hpp"
+#include "privilege/credentials.hpp"
 
 namespace nsctl {
 namespace {

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <string>
 
-#include "nsctl/discovery.hpp"
+#include "nsctl/inspect/scan.hpp"
 #include "support/model_compare.hpp"
 
 namespace nsctl {

@@ -1,4 +1,4 @@
-#include "nsctl/filter.hpp"
+#include "inspect/filter.hpp"
 
 #include <gtest/gtest.h>
 

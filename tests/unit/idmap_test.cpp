@@ -1,4 +1,4 @@
-#include "nsctl/idmap.hpp"
+#include "privilege/idmap.hpp"
 
 #include <gtest/gtest.h>
 

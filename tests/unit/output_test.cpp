@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "output/escape.hpp"
+#include "base/escape.hpp"
 #include "output/table.hpp"
 
 namespace nsctl::out {
@@ -541,7 +541,7 @@ TEST(OutputEscape, EveryByteIsSafe) {
         const auto b = static_cast<unsigned char>(out[i]);
         ASSERT_TRUE(b == '\n' || (b >= 0x20 && b != 0x7f)) << "byte " << int{b} << " at " << i;
         char32_t cp = 0;
-        const std::size_t len = detail::decode_utf8(out, i, cp);
+        const std::size_t len = text::decode_utf8(out, i, cp);
         ASSERT_NE(len, 0u) << "invalid UTF-8 at " << i;
         ASSERT_FALSE(cp >= 0x80 && cp < 0xa0) << "C1 control at " << i;
         ASSERT_NE(cp, char32_t{0x2028});
@@ -577,27 +577,27 @@ TEST(OutputEscape, WideCharacters) {
             "中文字   1\n"
             "e\xcc\x81t\xc3\xa9     22\n"
             "\xf0\x9f\x98\x80!    333\n");
-  EXPECT_EQ(detail::safe_encode("中文").width, 4u);
-  EXPECT_EQ(detail::safe_encode("e\xcc\x81").width, 1u);
-  EXPECT_EQ(detail::truncate_to_width("a中b", 2).text, "a");
-  EXPECT_EQ(detail::truncate_to_width("a中b", 3).text, "a中");
+  EXPECT_EQ(text::safe_encode("中文").width, 4u);
+  EXPECT_EQ(text::safe_encode("e\xcc\x81").width, 1u);
+  EXPECT_EQ(text::truncate_to_width("a中b", 2).text, "a");
+  EXPECT_EQ(text::truncate_to_width("a中b", 3).text, "a中");
 }
 
 TEST(OutputEscape, Utf8Decoder) {
   char32_t cp = 0;
-  EXPECT_EQ(detail::decode_utf8("\xe4\xb8\xad", 0, cp), 3u);
+  EXPECT_EQ(text::decode_utf8("\xe4\xb8\xad", 0, cp), 3u);
   EXPECT_EQ(cp, char32_t{0x4e2d});
-  EXPECT_EQ(detail::decode_utf8("\xf4\x8f\xbf\xbf", 0, cp), 4u);  // U+10FFFF
-  EXPECT_EQ(detail::decode_utf8("\xc0\xaf", 0, cp), 0u);          // overlong '/'
-  EXPECT_EQ(detail::decode_utf8("\xe0\x80\xaf", 0, cp), 0u);      // overlong
-  EXPECT_EQ(detail::decode_utf8("\xed\xa0\x80", 0, cp), 0u);      // surrogate
-  EXPECT_EQ(detail::decode_utf8("\xf4\x90\x80\x80", 0, cp), 0u);  // past U+10FFFF
-  EXPECT_EQ(detail::decode_utf8("\xe4\xb8", 0, cp), 0u);          // truncated
-  EXPECT_EQ(detail::decode_utf8("\xe4"
-                                "A",
-                                0, cp),
+  EXPECT_EQ(text::decode_utf8("\xf4\x8f\xbf\xbf", 0, cp), 4u);  // U+10FFFF
+  EXPECT_EQ(text::decode_utf8("\xc0\xaf", 0, cp), 0u);          // overlong '/'
+  EXPECT_EQ(text::decode_utf8("\xe0\x80\xaf", 0, cp), 0u);      // overlong
+  EXPECT_EQ(text::decode_utf8("\xed\xa0\x80", 0, cp), 0u);      // surrogate
+  EXPECT_EQ(text::decode_utf8("\xf4\x90\x80\x80", 0, cp), 0u);  // past U+10FFFF
+  EXPECT_EQ(text::decode_utf8("\xe4\xb8", 0, cp), 0u);          // truncated
+  EXPECT_EQ(text::decode_utf8("\xe4"
+                              "A",
+                              0, cp),
             0u);  // not a continuation
-  EXPECT_EQ(detail::decode_utf8("\x80", 0, cp), 0u);
+  EXPECT_EQ(text::decode_utf8("\x80", 0, cp), 0u);
 }
 
 // ---- JSON -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-#include "nsctl/proc.hpp"
+#include "proc/proc.hpp"
 
 #include <gtest/gtest.h>
 

@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "nsctl/caps.hpp"
-#include "nsctl/sandbox_config.hpp"
-#include "nsctl/seccomp.hpp"
+#include "privilege/credentials.hpp"
+#include "privilege/seccomp.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 namespace nsctl::cli {
 namespace {

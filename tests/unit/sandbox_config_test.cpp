@@ -1,7 +1,7 @@
 // nsctl run's configuration: its defaults, the OCI-shaped JSON document read by --config
 // (each field, the overlay on a base, errors with their JSON path, hostile input) and written
 // by --print-config (complete: it reads back to the same spec over any base).
-#include "nsctl/sandbox_config.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "nsctl/caps.hpp"
-#include "nsctl/seccomp.hpp"
+#include "privilege/credentials.hpp"
+#include "privilege/seccomp.hpp"
 #include "run_args.hpp"
 
 namespace nsctl {

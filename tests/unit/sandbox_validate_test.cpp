@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <string>
 
-#include "nsctl/sandbox.hpp"
-#include "nsctl/sandbox_config.hpp"
+#include "sandbox/sandbox.hpp"
+#include "sandbox/sandbox_config.hpp"
 
 namespace nsctl {
 namespace {

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "nsctl/seccomp.hpp"
+#include "privilege/seccomp.hpp"
 
 namespace nsctl {
 namespace {
