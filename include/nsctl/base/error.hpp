@@ -25,16 +25,31 @@ class Error {
   int code() const { return errno_; }
   const std::string& message() const { return message_; }
 
+  // The command itself could not be executed (code() is the execve errno): callers exit 126
+  // or 127 for it, as shells do, rather than their "setup failed" code.
+  bool is_exec_failure() const { return exec_failure_; }
+  Error& as_exec_failure() {
+    exec_failure_ = true;
+    return *this;
+  }
+
   // Prepends "<context>: " to the message; returns *this for chaining.
   Error& with_context(std::string_view context);
 
  private:
   int errno_ = 0;
   std::string message_;
+  bool exec_failure_ = false;
 };
 
+// A value or an Error. [[nodiscard]] (libstdc++ 12 does not mark std::expected): an error
+// cannot be dropped by accident; `(void)` says it is dropped on purpose.
 template <typename T>
-using Result = std::expected<T, Error>;
+class [[nodiscard]] Result : public std::expected<T, Error> {
+ public:
+  using std::expected<T, Error>::expected;
+  Result(std::expected<T, Error>&& e) : std::expected<T, Error>(std::move(e)) {}
+};
 
 // The error of the last failed syscall, with context.
 inline std::unexpected<Error> errno_error(std::string_view what) {
