@@ -47,16 +47,4 @@ std::string getopt_error(int c, char** argv) {
   return fmt::format("invalid option -- '{}'", quoted({&letter, 1}));
 }
 
-std::string quoted(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c < 0x20 || c == 0x7f || c >= 0x80)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
-
 }  // namespace nsctl::cli

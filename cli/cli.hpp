@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/escape.hpp"
+
 namespace nsctl::cli {
 
 // How the program was invoked: as "nsctl ls" or, through a link, as "lsns".
@@ -35,9 +37,8 @@ inline std::unexpected<Failure> failure(std::string message, int exit_code = 1) 
 // The message for getopt_long's '?' or ':' return (run with opterr = 0 and a leading ':').
 std::string getopt_error(int c, char** argv);
 
-// Escapes control characters and invalid UTF-8 as \xNN: user input echoed in an error message
-// must not reach the terminal raw.
-std::string quoted(std::string_view text);
+// User input echoed in an error message: text::printable (src/base/escape.hpp).
+inline std::string quoted(std::string_view text) { return text::printable(text); }
 
 // The name of user `uid`, or its number when it has none; looked up once per uid (getpwuid_r
 // may read /etc/passwd at every call).

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/text.hpp"
 #include "cli.hpp"
 #include "commands.hpp"
 #include "nsctl/version.hpp"
@@ -104,11 +105,8 @@ std::optional<gid_t> group_id(const char* text) {
 }
 
 std::optional<std::int64_t> parse_offset(std::string_view text) {
-  std::int64_t v = 0;
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
+  return parse_number<std::int64_t>(text);
 }
 
 // --map-users/--map-groups values that read a file: auto, subids, all.

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/text.hpp"
 #include "nsctl/base/fd.hpp"
 #include "privilege/credentials.hpp"
 #include "privilege/idmap.hpp"
@@ -156,14 +157,6 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
     text.remove_prefix(p + 1);
   }
   return out;
-}
-
-template <typename T>
-std::optional<T> parse_decimal(std::string_view text) {
-  T v{};
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
 }
 
 std::expected<std::string, std::string> current_dir() {
@@ -386,7 +379,7 @@ Applied set_time_offsets(SandboxSpec& s, const Op& op) {
     std::string_view clock = item.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
     if (!value.empty() && value.front() == '+') value.remove_prefix(1);
-    auto secs = parse_decimal<std::int64_t>(value);
+    auto secs = parse_number<std::int64_t>(value);
     if ((clock != "monotonic" && clock != "boottime") || !secs)
       return bad_value(op.flag, fmt::format("invalid offset '{}' (monotonic=SECONDS or "
                                             "boottime=SECONDS, comma-separated)",
@@ -473,7 +466,7 @@ Applied apply(SandboxSpec& s, const Op& op) {
       return {};
     }
     case kPids: {
-      auto v = parse_decimal<std::int64_t>(arg);
+      auto v = parse_number<std::int64_t>(arg);
       if (!v || *v < 1)
         return bad_value(op.flag, fmt::format("invalid number '{}' (at least 1)", quoted(arg)));
       s.linux_.resources.pids = *v;
@@ -538,10 +531,8 @@ Applied resolve_config_paths(SandboxSpec& s, const std::string& config_path) {
 std::expected<std::int64_t, std::string> parse_size(std::string_view text) {
   std::size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  auto number = parse_decimal<std::uint64_t>(text.substr(0, digits));
-  std::string suffix;
-  for (char c : text.substr(digits))
-    suffix.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  auto number = parse_number<std::uint64_t>(text.substr(0, digits));
+  std::string suffix = ascii_lower(text.substr(digits));
   std::uint64_t unit = 0;
   if (suffix.empty() || suffix == "b") {
     unit = 1;
@@ -590,7 +581,7 @@ std::expected<std::int64_t, std::string> parse_cpus(std::string_view text) {
     // Leading zeros are fine; the value is bounded below.
     while (whole.size() > 1 && whole.front() == '0') whole.remove_prefix(1);
     if (whole.size() > 7) return bad(" (too many)");
-    cpus = *parse_decimal<std::int64_t>(whole);
+    cpus = *parse_number<std::int64_t>(whole);
   }
   if (cpus > kMaxCpus) return bad(" (too many)");
   std::int64_t quota = cpus * kCpuPeriodUs;
@@ -603,7 +594,7 @@ std::expected<std::int64_t, std::string> parse_cpus(std::string_view text) {
 
 std::expected<rlim_t, std::string> parse_rlimit_value(std::string_view text) {
   if (text == "unlimited" || text == "infinity") return RLIM_INFINITY;
-  auto v = parse_decimal<std::uint64_t>(text);
+  auto v = parse_number<std::uint64_t>(text);
   if (!v) return std::unexpected(fmt::format("invalid limit '{}'", quoted(text)));
   return static_cast<rlim_t>(*v);
 }
@@ -629,7 +620,7 @@ std::expected<SandboxVeth, std::string> veth_for_network(std::string_view cidr, 
   if (slash == std::string_view::npos) return invalid_network();
   auto address = parse_ipv4(cidr.substr(0, slash));
   std::string_view prefix_text = cidr.substr(slash + 1);
-  auto prefix = prefix_text.size() <= 2 ? parse_decimal<unsigned>(prefix_text) : std::nullopt;
+  auto prefix = prefix_text.size() <= 2 ? parse_number<unsigned>(prefix_text) : std::nullopt;
   if (!address || !prefix || *prefix > 32) return invalid_network();
   if (*prefix < 1 || *prefix > 30)
     return std::unexpected(fmt::format(

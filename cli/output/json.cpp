@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "base/escape.hpp"
+#include "base/text.hpp"
 
 namespace nsctl::out::detail {
 namespace {
@@ -45,11 +46,7 @@ class JsonWriter {
     if (after_close_) out_ += name ? ",\n" : ",";
     if (name || !after_close_) indent();
     if (name) {
-      std::string lower(*name);
-      for (char& c : lower) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      text::json_quote(out_, lower);
+      text::json_quote(out_, ascii_lower(*name));
     }
   }
 

@@ -4,6 +4,7 @@
 #include <wchar.h>
 #include <wctype.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <utility>
@@ -12,13 +13,6 @@ namespace nsctl::text {
 namespace {
 
 constexpr std::string_view kHex = "0123456789abcdef";
-
-void append_hex(std::string& out, unsigned char b) {
-  out += '\\';
-  out += 'x';
-  out += kHex[b >> 4];
-  out += kHex[b & 0xf];
-}
 
 bool is_continuation(unsigned char b) { return (b & 0xc0) == 0x80; }
 
@@ -260,6 +254,28 @@ void json_quote(std::string& out, std::string_view s) {
     ++i;
   }
   out += '"';
+}
+
+void append_hex(std::string& out, unsigned char b) {
+  out += '\\';
+  out += 'x';
+  out += kHex[b >> 4];
+  out += kHex[b & 0xf];
+}
+
+std::string printable(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  std::size_t n = std::min(s.size(), max_bytes);
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x20 || b >= 0x7f)
+      append_hex(out, b);
+    else
+      out += s[i];
+  }
+  if (n < s.size()) out += "...";
+  return out;
 }
 
 }  // namespace nsctl::text

@@ -1,5 +1,6 @@
-// Text encoding for the output writers: UTF-8 decoding, display width and the escapes that
-// libsmartcols applies in each format. Internal to cli/output (and its tests).
+// Text from processes and users, made safe for where it goes: UTF-8 decoding, display width,
+// the escapes libsmartcols applies in each output format, and the one escape for error
+// messages. Every escaper in nsctl is here; each writes a byte as \xNN with append_hex().
 #pragma once
 
 #include <cstddef>
@@ -48,5 +49,13 @@ std::string raw_encode(std::string_view s);
 // as libsmartcols does (\b \t \n \f \r, else \u00xx), valid UTF-8 unchanged, and each byte of
 // invalid UTF-8 as the text \xNN (written "\\xNN"), so the result is always valid JSON.
 void json_quote(std::string& out, std::string_view s);
+
+// Appends "\xNN" (lower-case hex) for byte `b`.
+void append_hex(std::string& out, unsigned char b);
+
+// User or process text as it goes into an error message: every byte that is not printable
+// ASCII (controls, DEL, anything from 0x80 on, so also valid UTF-8) as \xNN, so that a message
+// can never move a terminal's cursor or carry invalid UTF-8; cut after `max_bytes` with "...".
+std::string printable(std::string_view text, std::size_t max_bytes = std::string_view::npos);
 
 }  // namespace nsctl::text

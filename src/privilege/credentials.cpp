@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/text.hpp"
 #include "proc/proc.hpp"
 #include "sys/syscalls.hpp"
 
@@ -188,16 +189,6 @@ constexpr std::string_view kCapNames[] = {"CAP_CHOWN",
                                           "CAP_BPF",
                                           "CAP_CHECKPOINT_RESTORE"};
 static_assert(std::size(kCapNames) == 41);
-
-char ascii_upper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c; }
-
-// ASCII-only, so a locale cannot make "cap_net_raw" match something else.
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_upper(a[i]) != ascii_upper(b[i])) return false;
-  return true;
-}
 
 }  // namespace
 

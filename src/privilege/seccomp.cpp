@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "base/escape.hpp"
 #include "nsctl/base/fd.hpp"
 #include "sys/syscalls.hpp"
 
@@ -68,19 +69,6 @@ std::vector<SeccompRule> personality_rules() {
     rules.push_back(deny({"personality"}, {masked_eq(0, run | next, run)}));
   }
   return rules;
-}
-
-// Syscall names and errors as they go into messages: printable ASCII, the rest escaped.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-      out += ch;
-    else
-      out += fmt::format("\\x{:02x}", c);
-  }
-  return out;
 }
 
 // Syscall names are [A-Za-z0-9_]; anything else cannot name one, and a NUL would cut the
@@ -167,7 +155,8 @@ Result<std::uint32_t> checked_action(std::string_view action, std::optional<std:
         fmt::format("seccomp: {}: errnoRet {} out of range (0..{})", where, *err, kMaxErrno));
   auto value = action_value(action, err);
   if (!value)
-    return invalid(fmt::format("seccomp: {}: unknown action \"{}\"", where, printable(action)));
+    return invalid(
+        fmt::format("seccomp: {}: unknown action \"{}\"", where, text::printable(action)));
   return *value;
 }
 
@@ -186,7 +175,8 @@ Result<void> add_rule(scmp_filter_ctx ctx, std::uint32_t default_action, const S
           fmt::format("seccomp: {}: argument index {} out of range (0..5)", where, arg.index));
     auto op = compare_op(arg.op);
     if (!op)
-      return invalid(fmt::format("seccomp: {}: unknown operator \"{}\"", where, printable(arg.op)));
+      return invalid(
+          fmt::format("seccomp: {}: unknown operator \"{}\"", where, text::printable(arg.op)));
     // As runc passes them: for MASKED_EQ, `value` is the mask and `valueTwo` what the masked
     // argument must equal; the other operators compare with `value` alone.
     cmps[a] = scmp_arg_cmp{arg.index, *op, arg.value, arg.value_two};
@@ -313,7 +303,7 @@ Result<std::vector<sock_filter>> compile_seccomp(const SeccompProfile& profile) 
     auto token = arch_token(name);
     if (!token)
       return invalid(fmt::format("seccomp: architectures[{}]: unknown architecture \"{}\"", i,
-                                 printable(name)));
+                                 text::printable(name)));
     if (*token == seccomp_arch_native()) continue;
     if (int rc = seccomp_arch_add(ctx.get(), *token); rc < 0 && rc != -EEXIST)
       return fail(-rc, fmt::format("seccomp: architectures[{}]: {}", i, name));

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "base/escape.hpp"
 #include "base/json_util.hpp"
 #include "privilege/seccomp.hpp"
 
@@ -43,19 +44,8 @@ bool one_of(std::string_view s, const std::string_view (&set)[N]) {
   return false;
 }
 
-// Input text as it goes into a message: printable ASCII, the rest escaped, and cut short.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size() && i < 64; ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-      out += s[i];
-    else
-      out += fmt::format("\\x{:02x}", c);
-  }
-  if (s.size() > 64) out += "...";
-  return out;
-}
+// Input text as it goes into a message: escaped, and cut short.
+std::string printable(std::string_view s) { return text::printable(s, 64); }
 
 const char* type_name(const json& v) { return v.type_name(); }
 

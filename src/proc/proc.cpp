@@ -85,14 +85,6 @@ Result<void> for_each_numeric_entry(int dirfd, bool procfs, const std::function<
   }
 }
 
-std::optional<long long> parse_decimal(std::string_view text) {
-  long long value = 0;
-  const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
-  return value;
-}
-
 namespace {
 
 // Splits off the next space-separated field of `rest`.

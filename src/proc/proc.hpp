@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/text.hpp"
 #include "nsctl/base/error.hpp"
 #include "nsctl/base/fd.hpp"
 #include "nsctl/ns/ns_type.hpp"
@@ -116,8 +117,5 @@ std::optional<std::string_view> environ_value(std::string_view environ, std::str
 // elsewhere only a call that returns nothing ends the directory (FUSE, for one, returns one
 // server reply per call).
 Result<void> for_each_numeric_entry(int dirfd, bool procfs, const std::function<void(int)>& fn);
-
-// Parses a decimal pid or number with std::from_chars; the whole string must be the number.
-std::optional<long long> parse_decimal(std::string_view text);
 
 }  // namespace nsctl

@@ -11,7 +11,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/escape.hpp"
 #include "base/json_util.hpp"
+#include "base/text.hpp"
 #include "privilege/credentials.hpp"
 #include "privilege/seccomp.hpp"
 
@@ -60,31 +62,10 @@ constexpr OciNsName kOciNamespaces[] = {
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
 // A user's string inside an error message, as a JSON string: quoted, with control bytes as
 // \u00XX and every non-ASCII character escaped, so the message stays printable.
 std::string q(std::string_view s) {
   return json(std::string(s)).dump(-1, ' ', true, json::error_handler_t::replace);
-}
-
-// Bytes a terminal must not get raw (nlohmann's messages quote the input they stopped at).
-std::string printable(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c < 0x20 || c >= 0x7f)
-      out += fmt::format("\\x{:02x}", c);
-    else
-      out.push_back(static_cast<char>(c));
-  }
-  return out;
 }
 
 std::unexpected<Error> wrong_type(std::string_view path, std::string_view expected, const json& v) {
@@ -508,7 +489,7 @@ Result<SandboxSpec> overlay(std::string_view text, SandboxSpec s) {
     std::string_view what = e.what();
     if (std::size_t close = what.find("] "); what.starts_with('[') && close != what.npos)
       what.remove_prefix(close + 2);
-    return invalid("invalid JSON: " + printable(what));
+    return invalid("invalid JSON: " + text::printable(what));
   }
   if (!doc.is_object()) return wrong_type("config", "an object", doc);
   if (const json* v = find(doc, "process")) NSCTL_TRY(read_process(*v, s));
@@ -595,7 +576,7 @@ Result<SandboxSpec> sandbox_from_json(std::string_view text, SandboxSpec base) {
   } catch (const std::exception& e) {
     // Not expected (every access is checked first), but a config must never take the
     // program down: std::bad_alloc on a huge document, for one.
-    return invalid(fmt::format("config: {}", printable(e.what())));
+    return invalid(fmt::format("config: {}", text::printable(e.what())));
   }
 }
 
@@ -681,9 +662,9 @@ std::string sandbox_to_json(const SandboxSpec& s) {
 }
 
 std::optional<int> rlimit_from_name(std::string_view name) {
-  if (name.size() > 7 && iequal(name.substr(0, 7), "RLIMIT_")) name.remove_prefix(7);
+  if (name.size() > 7 && iequals(name.substr(0, 7), "RLIMIT_")) name.remove_prefix(7);
   for (const auto& r : kRlimits)
-    if (iequal(name, r.name)) return r.resource;
+    if (iequals(name, r.name)) return r.resource;
   return std::nullopt;
 }
 
