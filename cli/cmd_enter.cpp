@@ -17,15 +17,13 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
-#include "enter/cgroup_join.hpp"
-#include "enter/join.hpp"
+#include "nsctl/enter/enter.hpp"
 #include "nsctl/inspect/scan.hpp"
 #include "nsctl/ns/ns_id.hpp"
 #include "nsctl/version.hpp"
-#include "privilege/credentials.hpp"
 #include "proc/proc.hpp"
-#include "process/spawn.hpp"
 #include "process/supervise.hpp"
+#include "sys/syscalls.hpp"
 
 extern char** environ;
 
@@ -320,30 +318,6 @@ Outcome resolve_container(const std::string& query, EnterOptions& o) {
   return 0;
 }
 
-// The program: the command given, else $SHELL, the user's login shell, /bin/sh.
-std::vector<std::string> program_of(const EnterOptions& o, const std::vector<std::string>& env) {
-  if (!o.command.empty()) return o.command;
-  for (const auto& e : env)
-    if (e.starts_with("SHELL=") && e.size() > 6) return {e.substr(6)};
-  if (passwd* pw = ::getpwuid(::getuid()); pw && pw->pw_shell && *pw->pw_shell)
-    return {pw->pw_shell};
-  return {"/bin/sh"};
-}
-
-// The LSM label of the target (AppArmor or SELinux), to apply at exec; "" when none.
-std::string lsm_label(const Target& t) {
-  std::string text;
-  for (const char* path : {"attr/apparmor/current", "attr/current"}) {
-    if (!read_file_at(t.proc_dir.get(), path, text)) continue;
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
-    // AppArmor writes "profile (mode)"; exec takes the profile.
-    if (auto sp = text.find(" ("); sp != std::string::npos) text.resize(sp);
-    if (text.empty() || text == "unconfined" || text == "kernel") return {};
-    return text;
-  }
-  return {};
-}
-
 }  // namespace
 
 Outcome run_enter(const Invocation& inv, int argc, char** argv) {
@@ -367,203 +341,71 @@ Outcome run_enter(const Invocation& inv, int argc, char** argv) {
   bool any_choice = false;
   for (const auto& n : o.ns) any_choice |= n.wanted;
   if ((o.follow || o.container) && !any_choice && !o.net_socket && !o.user_parent) o.all = true;
-  if (o.all) {
-    if (!o.pid) return failure("no target PID specified for --all");
-    for (auto& n : o.ns) n.wanted = true;
-  }
-  if (o.user_parent) o.ns[index(NsType::user)].wanted = true;
-  if (o.net_socket) o.ns[index(NsType::net)].wanted = true;
-  bool any = false;
+  if (o.all && !o.pid) return failure("no target PID specified for --all");
+  bool any = o.all || o.user_parent || o.net_socket;
   for (const auto& n : o.ns) any |= n.wanted;
   if (!any && !o.join_cgroup && !o.root && !o.wd && !o.follow)
     return failure("no namespace specified: use -a, -m, -u, -i, -n, -p, -C, -U or -T");
 
-  std::optional<Target> target;
-  if (o.pid) {
-    auto t = open_target(*o.pid, o.pidfs_ino);
-    if (!t) return failure(t.error().message());
-    target = std::move(*t);
+  EnterSpec spec;
+  spec.pid = o.pid.value_or(0);
+  spec.pidfs_ino = o.pidfs_ino;
+  for (std::size_t i = 0; i < kNsTypeCount; ++i) {
+    spec.namespaces[i].join = o.ns[i].wanted;
+    spec.namespaces[i].file = o.ns[i].file;
   }
+  spec.all = o.all;
+  spec.for_children = o.for_children;
+  spec.user_parent = o.user_parent;
+  spec.net_socket = o.net_socket;
+  spec.follow = o.follow;
+  for (auto [given, value, from_target, what] :
+       {std::tuple{&o.setuid, &spec.uid, &spec.uid_from_target, "UID"},
+        std::tuple{&o.setgid, &spec.gid, &spec.gid_from_target, "GID"}}) {
+    if (!*given || o.follow) continue;
+    if (**given == "follow") {
+      *from_target = true;
+      continue;
+    }
+    unsigned id = 0;
+    if (auto r = parse_id(**given, what, 0, id); !r) return r;
+    *value = id;
+  }
+  spec.preserve_credentials = o.preserve_credentials;
+  spec.keep_caps = o.keep_caps;
+  spec.join_cgroup = o.join_cgroup;
+  spec.follow_lsm_label = o.follow_context;
+  spec.root = o.root;
+  spec.wd = o.wd;
+  spec.wd_in_ns = o.wdns;
+  spec.command = o.command;
+  spec.target_env = o.env;
+  if (!o.env)
+    for (char** e = environ; *e; ++e) spec.env.emplace_back(*e);
 
-  // Every namespace fd, before anything changes.
-  NsFds fds;
-  bool all_from_target = target.has_value();
-  NsTypeSet types;
-  for (const auto& t : ns_types()) {
-    const NsChoice& n = o.ns[index(t.type)];
-    if (!n.wanted) continue;
-    Result<UniqueFd> fd;
-    if (!n.file.empty()) {
-      fd = namespace_file(n.file, t.type);
-      all_from_target = false;
-    } else if (target) {
-      bool children = o.for_children && !t.for_children.empty();
-      fd = target_namespace(*target, t.type, children);
-      if (children) all_from_target = false;
-    } else {
-      return failure(fmt::format("neither filename nor target pid supplied for ns/{}", t.name));
-    }
-    if (!fd) {
-      // -a skips a type this kernel lacks, as nsenter does.
-      if (o.all && n.file.empty() && fd.error().code() == ENOENT) continue;
-      return failure(fd.error().message());
-    }
-    fds[index(t.type)] = std::move(*fd);
-    types.insert(t.type);
-  }
-  if (o.user_parent && fds[index(NsType::user)]) {
-    auto parent = ns_parent(fds[index(NsType::user)].get());
-    if (!parent) return failure("--user-parent: " + parent.error().message());
-    fds[index(NsType::user)] = std::move(*parent);
-    all_from_target = false;
-  }
-  if (o.net_socket) {
-    if (!target) return failure("--net-socket requires --target");
-    auto net = socket_namespace(*target, *o.net_socket);
-    if (!net) return failure(net.error().message());
-    fds[index(NsType::net)] = std::move(*net);
-    all_from_target = false;
-  }
-
-  // Root and working directory are opened before the join: afterwards /proc/PID may not be
-  // reachable, or may be another /proc.
-  auto open_dir = [&](const std::optional<std::string>& given,
-                      const char* link) -> Result<UniqueFd> {
-    std::string path = given->empty() ? "" : *given;
-    UniqueFd fd;
-    if (path.empty()) {
-      if (!target)
-        return std::unexpected(
-            Error(EINVAL, std::string("no target for --") + (link[0] == 'r' ? "root" : "wd")));
-      fd.reset(::openat(target->proc_dir.get(), link, O_PATH | O_DIRECTORY | O_CLOEXEC));
-      path = fmt::format("/proc/{}/{}", target->pid, link);
-    } else {
-      fd.reset(::open(path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    }
-    if (!fd) return errno_error(path);
-    return fd;
+  auto exec_failure = [](const Error& e) {
+    return failure(e.message(), e.code() == ENOENT ? 127 : 126);
   };
-  UniqueFd root_fd, wd_fd;
-  if (o.root) {
-    auto fd = open_dir(o.root, "root");
-    if (!fd) return failure(fd.error().message());
-    root_fd = std::move(*fd);
-  }
-  if (o.wd) {
-    auto fd = open_dir(o.wd, "cwd");
-    if (!fd) return failure(fd.error().message());
-    wd_fd = std::move(*fd);
-  }
-
-  // What the command inherits from the target: environment and LSM label.
-  std::vector<std::string> env;
-  if (o.env) {
-    if (!target) return failure("--env requires --target");
-    std::string text;
-    if (auto r = read_file_at(target->proc_dir.get(), "environ", text); !r)
-      return failure(fmt::format("pid {}: {}", target->pid, r.error().message()));
-    for (auto& a : parse_cmdline(text)) env.push_back(std::move(a));
-  } else {
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  }
-  std::string label = o.follow && target ? lsm_label(*target) : "";
-  if (o.follow_context && target) {
-    label = lsm_label(*target);
-    if (label.empty()) return failure("the target has no SELinux context to follow");
-  }
-  if (target) {
-    if (auto r = check_alive(*target); !r) return failure(r.error().message());
-  }
-
-  // Cgroups first: their paths are the host's, read before the mount namespace changes.
-  if (o.join_cgroup) {
-    if (!target) return failure("--join-cgroup requires --target");
-    if (auto r = join_cgroups_of(*target); !r) return failure(r.error().message());
-  }
-
-  // The join: one setns(pidfd) for all of the target's namespaces where possible.
-  bool joined = false;
-  if (all_from_target && !types.empty()) {
-    auto r = join_target(*target, types);
-    if (r)
-      joined = true;
-    else if (r.error().code() != EINVAL && r.error().code() != ENOSYS)
-      return failure(r.error().message());
-  }
-  if (!joined)
-    if (auto r = join_namespaces(fds); !r) return failure(r.error().message());
-
-  if (root_fd) {
-    if (::fchdir(root_fd.get()) != 0 || ::chroot(".") != 0)
-      return failure(fmt::format("cannot change root directory: {}", std::strerror(errno)));
-    if (!wd_fd && !o.wdns && ::chdir("/") != 0)
-      return failure(fmt::format("cannot change directory to /: {}", std::strerror(errno)));
-  }
-  if (wd_fd && ::fchdir(wd_fd.get()) != 0)
-    return failure(fmt::format("cannot change directory: {}", std::strerror(errno)));
-  if (o.wdns && ::chdir(o.wdns->c_str()) != 0)
-    return failure(
-        fmt::format("cannot change directory to {}: {}", quoted(*o.wdns), std::strerror(errno)));
-
-  // Credentials. The target's are read now, through its /proc directory opened earlier: the
-  // kernel translates ids into the user namespace we are in at open time, i.e. the target's.
-  std::optional<Credentials> theirs;
-  if (target && (o.follow || o.setuid == "follow" || o.setgid == "follow")) {
-    std::string status;
-    if (auto r = read_file_at(target->proc_dir.get(), "status", status); !r)
-      return failure(fmt::format("pid {}: {}", target->pid, r.error().message()));
-    auto c = parse_status_credentials(status);
-    if (!c) return failure(fmt::format("pid {}: {}", target->pid, c.error().message()));
-    theirs = std::move(*c);
-    if (auto r = check_alive(*target); !r) return failure(r.error().message());
-  }
-  if (o.follow) {
-    if (auto r = assume_credentials(*theirs); !r) return failure(r.error().message());
-  } else if (!o.preserve_credentials && (types.contains(NsType::user) || o.setuid || o.setgid)) {
-    unsigned uid = 0, gid = 0;
-    if (o.setuid)
-      if (auto r = parse_id(*o.setuid, "UID", theirs ? theirs->uid : 0, uid); !r) return r;
-    if (o.setgid)
-      if (auto r = parse_id(*o.setgid, "GID", theirs ? theirs->gid : 0, gid); !r) return r;
-    if (o.keep_caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
-      return failure(fmt::format("PR_SET_KEEPCAPS: {}", std::strerror(errno)));
-    // In a user namespace with setgroups denied, setgroups fails: not an error (as nsenter).
-    if (types.contains(NsType::user)) (void)::setgroups(0, nullptr);
-    if (::setgid(gid) != 0) return failure(fmt::format("setgid {}: {}", gid, std::strerror(errno)));
-    if (::setuid(uid) != 0) return failure(fmt::format("setuid {}: {}", uid, std::strerror(errno)));
-  }
-
-  std::vector<std::string> program = program_of(o, env);
-  std::vector<char*> args, envp;
-  for (auto& a : program) args.push_back(a.data());
-  args.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  // The command gets fds 0-2 and nothing else, whatever nsctl inherited.
-  ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
-  if (!label.empty()) {
-    UniqueFd exec_attr(::open("/proc/thread-self/attr/exec", O_WRONLY | O_CLOEXEC));
-    std::string request = "exec " + label;
-    if (!exec_attr || ::write(exec_attr.get(), request.data(), request.size()) < 0)
-      return failure(fmt::format("cannot apply the target's security label '{}': {}", quoted(label),
-                                 std::strerror(errno)));
-  }
-
   // A new pid namespace applies to children only: fork unless told not to.
-  bool fork = types.contains(NsType::pid) && !o.no_fork;
-  auto exec_failure = [&](int err) {
-    return failure(fmt::format("failed to execute {}: {}", quoted(program[0]), std::strerror(err)),
-                   err == ENOENT ? 127 : 126);
-  };
-  if (!fork) {
-    ::execvpe(args[0], args.data(), envp.data());
-    return exec_failure(errno);
+  bool pid_ns = o.all || o.ns[index(NsType::pid)].wanted;
+  if (!pid_ns || o.no_fork) {
+    auto r = exec_in(spec);  // returns only on failure
+    if (r.error().is_exec_failure()) return exec_failure(r.error());
+    return failure(r.error().message());
   }
-  auto old_mask = block_signals(forwarded_signals());
-  if (!old_mask) return failure(old_mask.error().message());
-  auto child = spawn_command(args.data(), envp.data(), *old_mask);
-  if (!child) return exec_failure(child.error().code());
+  // nsctl stays as the command's supervisor, outside the target's pid namespace but maybe
+  // visible from it (a shared /proc, or a target that shares the host's): nothing of the caller
+  // may be reached through it. Not dumpable (so /proc/<nsctl>/fd, mem, environ are root's
+  // and ptrace is refused), and no inherited fd kept open.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  (void)sys::close_range(3, ~0U, 0);
+  auto mask = SignalMaskGuard::block(forwarded_signals());
+  if (!mask) return failure(mask.error().message());
+  auto child = spawn_in(spec);
+  if (!child) {
+    if (child.error().is_exec_failure()) return exec_failure(child.error());
+    return failure(child.error().message());
+  }
   auto status = supervise(child->pidfd.get(), forwarded_signals());
   if (!status) return failure(status.error().message());
   std::fflush(stdout);

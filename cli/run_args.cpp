@@ -17,6 +17,7 @@
 
 #include "base/text.hpp"
 #include "nsctl/base/fd.hpp"
+#include "privilege/capabilities.hpp"
 #include "privilege/credentials.hpp"
 #include "privilege/idmap.hpp"
 #include "privilege/seccomp.hpp"

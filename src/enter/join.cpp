@@ -19,15 +19,14 @@ namespace {
 
 std::string pid_context(pid_t pid) { return "pid " + std::to_string(pid); }
 
-// The identity of the namespace the caller is in.
+}  // namespace
+
 std::optional<NsId> own_namespace(NsType type) {
   struct stat st {};
   std::string path = "/proc/self/ns/" + std::string(name(type));
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   return NsId{st.st_dev, st.st_ino};
 }
-
-}  // namespace
 
 Result<Target> open_target(pid_t pid, std::optional<std::uint64_t> pidfs_ino) {
   Target t;
@@ -116,48 +115,6 @@ Result<UniqueFd> namespace_file(const std::string& path, NsType type) {
     return std::unexpected(Error(EINVAL, path + ": a " + std::string(name(*actual)) +
                                              " namespace, not " + std::string(name(type))));
   return fd;
-}
-
-Result<void> join_namespaces(NsFds& fds) {
-  // Pass 0 skips user; pass 1 joins user, then retries what pass 0 could not join.
-  for (int pass = 0; pass < 2; ++pass) {
-    std::array<NsType, kNsTypeCount> order{};
-    std::size_t n = 0;
-    if (pass == 1) order[n++] = NsType::user;
-    for (const auto& t : ns_types())
-      if (t.type != NsType::user) order[n++] = t.type;
-    for (std::size_t k = 0; k < n; ++k) {
-      NsType type = order[k];
-      UniqueFd& fd = fds[index(type)];
-      if (!fd || (pass == 0 && type == NsType::user)) continue;
-      auto id = ns_id_of(fd.get());
-      if (id && own_namespace(type) == *id) {
-        fd.reset();  // already there (setns to one's own user namespace is EINVAL)
-        continue;
-      }
-      if (::setns(fd.get(), info(type).clone_flag) != 0) {
-        if (pass == 0) continue;
-        return errno_error("setns " + std::string(name(type)));
-      }
-      fd.reset();
-    }
-  }
-  return {};
-}
-
-Result<void> join_target(const Target& t, NsTypeSet types) {
-  int flags = 0;
-  for (const auto& info : ns_types()) {
-    if (!types.contains(info.type)) continue;
-    auto fd = target_namespace(t, info.type);
-    if (!fd) return std::unexpected(fd.error());
-    auto id = ns_id_of(fd->get());
-    if (id && own_namespace(info.type) == *id) continue;
-    flags |= info.clone_flag;
-  }
-  if (flags == 0) return {};
-  if (::setns(t.pidfd.get(), flags) != 0) return errno_error("setns " + pid_context(t.pid));
-  return {};
 }
 
 }  // namespace nsctl

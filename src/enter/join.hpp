@@ -1,5 +1,5 @@
-// Joining namespaces: the target process (held by a pidfd), the namespace fds to join, and
-// the joins themselves.
+// What entering starts from: the target process (held by a pidfd) and the namespace fds to
+// join, each opened and checked before anything changes.
 #pragma once
 
 #include <sys/types.h>
@@ -11,6 +11,7 @@
 
 #include "nsctl/base/error.hpp"
 #include "nsctl/base/fd.hpp"
+#include "nsctl/ns/ns_id.hpp"
 #include "nsctl/ns/ns_type.hpp"
 
 namespace nsctl {
@@ -47,18 +48,7 @@ Result<UniqueFd> socket_namespace(const Target& target, int fd);
 // not net".
 Result<UniqueFd> namespace_file(const std::string& path, NsType type);
 
-// The namespaces to join: an fd per type, or none.
-using NsFds = std::array<UniqueFd, kNsTypeCount>;
-
-// Joins every namespace in `fds` with setns(2), in nsenter's two passes: first every type but
-// user, then user and whatever failed before it. So joining works both when the user
-// namespace grants the privilege for the others (an unprivileged user entering its own
-// container) and when it takes privilege away (root entering a container). A namespace the
-// caller is already in is skipped. Errors name the type: "setns net: Operation not permitted".
-Result<void> join_namespaces(NsFds& fds);
-
-// Joins the target's namespaces of `types` in one setns(pidfd, flags) call (5.8+): all or
-// nothing. ENOSYS/EINVAL on older kernels: the caller falls back to join_namespaces().
-Result<void> join_target(const Target& target, NsTypeSet types);
+// The identity of the caller's own namespace of `type`; nullopt if it cannot be read.
+std::optional<NsId> own_namespace(NsType type);
 
 }  // namespace nsctl

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/text.hpp"
+#include "privilege/capabilities.hpp"
 #include "proc/proc.hpp"
 #include "sys/syscalls.hpp"
 
@@ -55,22 +56,6 @@ bool nth_number(std::string_view field, int n, T& out, int base = 10) {
   }
 }
 
-int capset_v3(__user_cap_data_struct (&data)[2]) {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  return sys::capset(&header, data);
-}
-
-// The highest capability this kernel knows.
-int last_cap() {
-  static const int last = [] {
-    std::string text;
-    if (read_file_at(AT_FDCWD, "/proc/sys/kernel/cap_last_cap", text, true))
-      if (auto v = parse_decimal(text.substr(0, text.find('\n')))) return static_cast<int>(*v);
-    return CAP_LAST_CAP;
-  }();
-  return last;
-}
-
 }  // namespace
 
 Result<Credentials> parse_status_credentials(std::string_view status) {
@@ -97,119 +82,91 @@ Result<Credentials> parse_status_credentials(std::string_view status) {
   struct {
     const char* name;
     std::uint64_t* out;
-  } caps[] = {{"CapInh", &c.inheritable},
-              {"CapPrm", &c.permitted},
-              {"CapEff", &c.effective},
-              {"CapBnd", &c.bounding},
-              {"CapAmb", &c.ambient}};
+  } caps[] = {{"CapInh", &c.caps.inheritable},
+              {"CapPrm", &c.caps.permitted},
+              {"CapEff", &c.caps.effective},
+              {"CapBnd", &c.caps.bounding},
+              {"CapAmb", &c.caps.ambient}};
   for (auto& cap : caps) {
     NSCTL_ASSIGN_OR_RETURN(std::string_view f, need(cap.name));
     if (!nth_number(f, 0, *cap.out, 16)) return bad(cap.name);
   }
   std::string_view nnp = status_field(status, "NoNewPrivs");
   c.no_new_privs = nnp == "1";
+  if (std::string_view mode = status_field(status, "Seccomp"); !mode.empty())
+    (void)nth_number(mode, 0, c.seccomp_mode);
   return c;
 }
 
-Result<void> assume_credentials(const Credentials& c) {
-  if (::setgroups(c.groups.size(), c.groups.data()) != 0) return errno_error("setgroups");
-  // Drop from the bounding set what the target lacks; needs CAP_SETPCAP, so before setuid.
-  for (int cap = 0; cap <= last_cap(); ++cap) {
-    if (c.bounding & (1ULL << cap)) continue;
-    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return errno_error("drop capability " + std::to_string(cap) + " from the bounding set");
+bool apply_credentials(const CredentialPlan& p, ChildFailure* f) noexcept {
+  auto has = [](std::uint64_t set, int cap) { return cap < 64 && (set >> cap) & 1; };
+  if (p.set_groups && ::setgroups(p.groups.size(), p.groups.data()) != 0 &&
+      !(p.groups_may_fail && errno == EPERM))
+    return fail_with(f, kCredGroups, errno);
+  if (p.set_caps) {
+    // The bounding set first: dropping needs CAP_SETPCAP, which the uid change may take away.
+    for (int cap = 0; cap <= p.last_cap; ++cap)
+      if (!has(p.caps.bounding, cap) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+          errno != EINVAL)
+        return fail_with(f, kCredBounding, errno);
   }
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return errno_error("PR_SET_KEEPCAPS");
-  if (::setresgid(c.gid, c.gid, c.gid) != 0)
-    return errno_error("setresgid " + std::to_string(c.gid));
-  if (::setresuid(c.uid, c.uid, c.uid) != 0)
-    return errno_error("setresuid " + std::to_string(c.uid));
-  __user_cap_data_struct data[2] = {};
-  for (int i = 0; i < 2; ++i) {
-    data[i].inheritable = static_cast<__u32>(c.inheritable >> (32 * i));
-    data[i].permitted = static_cast<__u32>(c.permitted >> (32 * i));
-    data[i].effective = static_cast<__u32>(c.effective >> (32 * i));
+  // Keep the permitted set across the uid change; capset below sets what stays.
+  if ((p.set_caps || p.keep_caps) && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+    return fail_with(f, kCredKeepCaps, errno);
+  if (p.set_gid && ::setresgid(p.gid, p.gid, p.gid) != 0) return fail_with(f, kCredGid, errno);
+  if (p.set_uid && ::setresuid(p.uid, p.uid, p.uid) != 0) return fail_with(f, kCredUid, errno);
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  CapSets caps = p.caps;
+  if (p.ambient_from_permitted) {
+    // unshare --keep-caps: what is permitted now becomes inheritable and ambient.
+    if (sys::capget(&header, data) != 0) return fail_with(f, kCredCapset, errno);
+    caps.permitted = data[0].permitted | std::uint64_t{data[1].permitted} << 32;
+    caps.effective = data[0].effective | std::uint64_t{data[1].effective} << 32;
+    caps.inheritable = caps.ambient = caps.permitted;
   }
-  if (capset_v3(data) != 0) return errno_error("capset");
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0)
-    return errno_error("clear ambient capabilities");
-  for (int cap = 0; cap <= last_cap(); ++cap) {
-    if (!(c.ambient & (1ULL << cap))) continue;
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
-      return errno_error("raise ambient capability " + std::to_string(cap));
+  if (p.set_caps || p.ambient_from_permitted) {
+    for (int i = 0; i < 2; ++i) {
+      data[i].inheritable = static_cast<std::uint32_t>(caps.inheritable >> (32 * i));
+      data[i].permitted = static_cast<std::uint32_t>(caps.permitted >> (32 * i));
+      data[i].effective = static_cast<std::uint32_t>(caps.effective >> (32 * i));
+    }
+    if (sys::capset(&header, data) != 0) return fail_with(f, kCredCapset, errno);
+    // EINVAL: a kernel without ambient capabilities (before 4.3), which then has none to clear.
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+      return fail_with(f, kCredAmbient, errno);
+    for (int cap = 0; cap <= p.last_cap; ++cap)
+      if (has(caps.ambient, cap) && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
+        return fail_with(f, kCredAmbient, errno);
   }
-  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return errno_error("PR_SET_KEEPCAPS");
-  if (c.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-    return errno_error("PR_SET_NO_NEW_PRIVS");
-  return {};
+  if (p.set_caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+    return fail_with(f, kCredKeepCaps, errno);
+  if (p.no_new_privs && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return fail_with(f, kCredNoNewPrivs, errno);
+  return true;
 }
 
-namespace {
-
-// capabilities(7), in number order: kCapNames[n] is capability n.
-constexpr std::string_view kCapNames[] = {"CAP_CHOWN",
-                                          "CAP_DAC_OVERRIDE",
-                                          "CAP_DAC_READ_SEARCH",
-                                          "CAP_FOWNER",
-                                          "CAP_FSETID",
-                                          "CAP_KILL",
-                                          "CAP_SETGID",
-                                          "CAP_SETUID",
-                                          "CAP_SETPCAP",
-                                          "CAP_LINUX_IMMUTABLE",
-                                          "CAP_NET_BIND_SERVICE",
-                                          "CAP_NET_BROADCAST",
-                                          "CAP_NET_ADMIN",
-                                          "CAP_NET_RAW",
-                                          "CAP_IPC_LOCK",
-                                          "CAP_IPC_OWNER",
-                                          "CAP_SYS_MODULE",
-                                          "CAP_SYS_RAWIO",
-                                          "CAP_SYS_CHROOT",
-                                          "CAP_SYS_PTRACE",
-                                          "CAP_SYS_PACCT",
-                                          "CAP_SYS_ADMIN",
-                                          "CAP_SYS_BOOT",
-                                          "CAP_SYS_NICE",
-                                          "CAP_SYS_RESOURCE",
-                                          "CAP_SYS_TIME",
-                                          "CAP_SYS_TTY_CONFIG",
-                                          "CAP_MKNOD",
-                                          "CAP_LEASE",
-                                          "CAP_AUDIT_WRITE",
-                                          "CAP_AUDIT_CONTROL",
-                                          "CAP_SETFCAP",
-                                          "CAP_MAC_OVERRIDE",
-                                          "CAP_MAC_ADMIN",
-                                          "CAP_SYSLOG",
-                                          "CAP_WAKE_ALARM",
-                                          "CAP_BLOCK_SUSPEND",
-                                          "CAP_AUDIT_READ",
-                                          "CAP_PERFMON",
-                                          "CAP_BPF",
-                                          "CAP_CHECKPOINT_RESTORE"};
-static_assert(std::size(kCapNames) == 41);
-
-}  // namespace
-
-std::optional<int> capability_from_name(std::string_view name) {
-  constexpr std::string_view kPrefix = "CAP_";
-  // "cap_net_raw" and "net_raw" alike; the prefix alone is no name.
-  if (name.size() > kPrefix.size() && iequals(name.substr(0, kPrefix.size()), kPrefix))
-    name.remove_prefix(kPrefix.size());
-  if (name.empty()) return std::nullopt;
-  for (std::size_t i = 0; i < std::size(kCapNames); ++i)
-    if (iequals(name, kCapNames[i].substr(kPrefix.size()))) return static_cast<int>(i);
-  return std::nullopt;
+std::string credential_step(const ChildFailure& f, const CredentialPlan& p) {
+  switch (f.stage) {
+    case kCredGroups:
+      return "setgroups";
+    case kCredBounding:
+      return "drop capabilities from the bounding set";
+    case kCredKeepCaps:
+      return "PR_SET_KEEPCAPS";
+    case kCredGid:
+      return "setresgid " + std::to_string(p.gid);
+    case kCredUid:
+      return "setresuid " + std::to_string(p.uid);
+    case kCredCapset:
+      return "capset";
+    case kCredAmbient:
+      return "set ambient capabilities";
+    case kCredNoNewPrivs:
+      return "PR_SET_NO_NEW_PRIVS";
+    default:
+      return "credentials (stage " + std::to_string(f.stage) + ")";
+  }
 }
-
-std::string capability_name(int cap) {
-  if (cap >= 0 && static_cast<std::size_t>(cap) < std::size(kCapNames))
-    return std::string(kCapNames[cap]);
-  return "CAP_" + std::to_string(cap);
-}
-
-// CAP_LAST_CAP of the 6.1 headers nsctl builds with is 40 (CAP_CHECKPOINT_RESTORE).
-int last_capability() { return last_cap(); }
 
 }  // namespace nsctl

@@ -124,10 +124,10 @@ std::vector<IdRange> subid_ranges(std::string_view file_text, std::string_view u
   return out;
 }
 
-IdMap passthrough_map(std::string_view kernel_map_text) {
+IdMap parse_kernel_map(std::string_view kernel_map_text) {
   IdMap out;
   for_each_line(kernel_map_text, [&](std::string_view line) {
-    // "%10u %10u %10u": inner (our id), outer (the parent's), count.
+    // "%10u %10u %10u": inner (the namespace's id), outer (the reader's view), count.
     std::string_view f[3];
     int n = 0;
     line = trim(line);
@@ -137,14 +137,28 @@ IdMap passthrough_map(std::string_view kernel_map_text) {
       line = sp == std::string_view::npos ? std::string_view{} : trim(line.substr(sp));
     }
     if (n != 3 || !line.empty()) return;
-    auto first = parse_id(f[0]);
+    auto inner = parse_id(f[0]);
+    auto outer = parse_id(f[1]);
     auto count = parse_u64(f[2]);
-    if (!first || !count || *count > kIdLimit) return;
+    if (!inner || !outer || !count || *count > kIdLimit) return;
     auto c = static_cast<std::uint32_t>(*count);
-    if (!range_fits(*first, c)) c = static_cast<std::uint32_t>(kIdLimit - *first);
-    if (c) out.push_back({*first, *first, c});
+    if (!range_fits(*inner, c)) c = static_cast<std::uint32_t>(kIdLimit - *inner);
+    if (!range_fits(*outer, c)) c = static_cast<std::uint32_t>(kIdLimit - *outer);
+    if (c) out.push_back({*inner, *outer, c});
   });
   return out;
+}
+
+IdMap passthrough_map(std::string_view kernel_map_text) {
+  IdMap out = parse_kernel_map(kernel_map_text);
+  for (IdRange& r : out) r.outer = r.inner;
+  return out;
+}
+
+std::optional<std::uint32_t> map_to_inner(const IdMap& map, std::uint32_t outer) {
+  for (const IdRange& r : map)
+    if (outer >= r.outer && outer - r.outer < r.count) return r.inner + (outer - r.outer);
+  return std::nullopt;
 }
 
 IdMap with_single_id(const IdMap& map, std::uint32_t outer, std::uint32_t inner) {

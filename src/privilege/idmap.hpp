@@ -47,6 +47,14 @@ Result<IdRange> subid_range(std::string_view file_text, std::string_view file_na
 // Every subordinate range of `user`/`uid` in the file (outer ids; inner is unused).
 std::vector<IdRange> subid_ranges(std::string_view file_text, std::string_view user, uid_t uid);
 
+// The lines of a kernel uid_map/gid_map text ("inner outer count", outer in the reader's
+// view); lines that do not parse are skipped.
+IdMap parse_kernel_map(std::string_view kernel_map_text);
+
+// The id inside the namespace of a map for `outer` (an id in the reader's view); nullopt when
+// unmapped (the kernel shows it as the overflow id, 65534).
+std::optional<std::uint32_t> map_to_inner(const IdMap& map, std::uint32_t outer);
+
 // --map-users=all: every id of the caller's own map (the text of /proc/self/uid_map) mapped onto
 // itself. Lines that do not parse are skipped.
 IdMap passthrough_map(std::string_view kernel_map_text);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
@@ -83,5 +84,12 @@ Result<std::vector<sock_filter>> compile_seccomp(const SeccompProfile& profile);
 // must have no_new_privs set or CAP_SYS_ADMIN. Async-signal-safe, no allocation. Returns 0 or
 // the errno.
 int load_seccomp(std::span<const sock_filter> program) noexcept;
+
+// The seccomp filters of process `pid`, oldest first (the order to load them in to get the
+// same filtering), read with PTRACE_SECCOMP_GET_FILTER (kernel 4.4+): the process is
+// ptrace-stopped for the moment of the read. Needs CAP_SYS_ADMIN in the initial user
+// namespace and ptrace access to the process. Errors: "pid 42: read its seccomp filter:
+// ptrace: Operation not permitted".
+Result<std::vector<std::vector<sock_filter>>> read_seccomp_filters(pid_t pid);
 
 }  // namespace nsctl

@@ -2,10 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
+
+#include "base/escape.hpp"
 
 namespace nsctl {
 
@@ -264,6 +268,48 @@ std::optional<std::string_view> environ_value(std::string_view environ, std::str
     environ.remove_prefix(nul + 1);
   }
   return std::nullopt;
+}
+
+}  // namespace nsctl
+
+namespace nsctl {
+
+Result<std::vector<std::pair<int, rlimit>>> parse_limits(std::string_view text) {
+  // The names proc_pid_limits() prints, in RLIMIT_* order.
+  static constexpr std::string_view kNames[] = {
+      "Max cpu time",       "Max file size",     "Max data size",         "Max stack size",
+      "Max core file size", "Max resident set",  "Max processes",         "Max open files",
+      "Max locked memory",  "Max address space", "Max file locks",        "Max pending signals",
+      "Max msgqueue size",  "Max nice priority", "Max realtime priority", "Max realtime timeout"};
+  static_assert(std::size(kNames) == RLIMIT_NLIMITS);
+  auto value = [](std::string_view word) -> std::optional<rlim_t> {
+    if (word == "unlimited") return RLIM_INFINITY;
+    return parse_number<rlim_t>(word);
+  };
+  std::vector<std::pair<int, rlimit>> out;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    std::string_view line = next_line(rest);
+    for (std::size_t r = 0; r < std::size(kNames); ++r) {
+      // The name is padded to 25 columns; a longer name would run into the values.
+      if (!line.starts_with(kNames[r]) || line.size() <= kNames[r].size() ||
+          line[kNames[r].size()] != ' ')
+        continue;
+      std::string_view fields = line.substr(kNames[r].size());
+      std::string_view words[2];
+      for (auto& w : words) {
+        fields.remove_prefix(std::min(fields.find_first_not_of(' '), fields.size()));
+        w = fields.substr(0, fields.find(' '));
+        fields.remove_prefix(w.size());
+      }
+      auto soft = value(words[0]), hard = value(words[1]);
+      if (!soft || !hard)
+        return invalid(fmt::format("limits: malformed line '{}'", text::printable(line, 80)));
+      out.push_back({static_cast<int>(r), rlimit{*soft, *hard}});
+    }
+  }
+  if (out.size() != RLIMIT_NLIMITS) return invalid("limits: a limit is missing");
+  return out;
 }
 
 }  // namespace nsctl

@@ -3,6 +3,7 @@
 // arguments and environment, and mount points may contain any byte but NUL.
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/text.hpp"
@@ -109,6 +111,11 @@ std::vector<CgroupLine> parse_cgroup(std::string_view text);
 
 // The value of `name` in an environ block (NUL-separated NAME=value), if present.
 std::optional<std::string_view> environ_value(std::string_view environ, std::string_view name);
+
+// /proc/PID/limits (world-readable, unlike prlimit(2) of another user's process, which needs
+// CAP_SYS_RESOURCE): {RLIMIT_*, {soft, hard}} for every limit, "unlimited" as RLIM_INFINITY.
+// Errors (EINVAL): a line whose values do not parse, a limit missing.
+Result<std::vector<std::pair<int, rlimit>>> parse_limits(std::string_view text);
 
 // Calls fn(name) for each entry of the directory `dirfd` whose name is a decimal
 // number (pids, tids, fds), in the order the kernel returns them (ascending for /proc).

@@ -21,7 +21,13 @@ void ChildReport::fail(std::int32_t stage, std::int32_t err, int exit_code) noex
   ::_exit(exit_code);
 }
 
-Result<std::optional<ChildFailure>> ChildReport::wait_for_exec() {
+void ChildReport::send(std::int32_t stage, std::int32_t value) noexcept {
+  ChildFailure f{stage, value};
+  ssize_t n = ::write(write_.get(), &f, sizeof f);
+  (void)n;
+}
+
+Result<std::optional<ChildFailure>> ChildReport::next() {
   write_.reset();
   ChildFailure f{};
   for (;;) {

@@ -30,10 +30,17 @@ class ChildReport {
 
   // In the child: report the failure and _exit(exit_code). Async-signal-safe.
   [[noreturn]] void fail(std::int32_t stage, std::int32_t err, int exit_code) noexcept;
+  // In the child: a record that is no failure (e.g. the pid of a process it started), read by
+  // next() like one. Records are written whole (8 bytes, below PIPE_BUF): several processes
+  // holding the write end never interleave theirs. Async-signal-safe.
+  void send(std::int32_t stage, std::int32_t value) noexcept;
 
   // In the parent, after fork: close the write end and wait for exec or a report.
   // nullopt: the child exec'd. Errors: read failures.
-  Result<std::optional<ChildFailure>> wait_for_exec();
+  Result<std::optional<ChildFailure>> wait_for_exec() { return next(); }
+  // The next record; nullopt at EOF, once every process that held the write end has exec'd or
+  // exited. The first call closes this process's write end.
+  Result<std::optional<ChildFailure>> next();
 
   int write_fd() const { return write_.get(); }
 

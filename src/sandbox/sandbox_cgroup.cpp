@@ -17,37 +17,11 @@
 #include <vector>
 
 #include "nsctl/base/fd.hpp"
+#include "proc/cgroup_paths.hpp"
 #include "proc/proc.hpp"
 
 namespace nsctl {
 namespace {
-
-// True when `token` is one of the `sep`-separated entries of `list` ("rw,cpu,cpuacct" or the
-// space-separated cgroup.controllers).
-bool has_token(std::string_view list, char sep, std::string_view token) {
-  while (!list.empty()) {
-    std::size_t i = list.find(sep);
-    std::string_view entry = list.substr(0, i);
-    if (entry.ends_with('\n')) entry.remove_suffix(1);
-    if (entry == token) return true;
-    if (i == std::string_view::npos) break;
-    list.remove_prefix(i + 1);
-  }
-  return false;
-}
-
-// The directory of cgroup `path` (as /proc/self/cgroup names it) under mount `m`, or nullopt
-// when the mount shows only a subtree that does not contain it. The mount's root is "/" unless
-// a subtree was bind-mounted (containers do this): then `path` starts with that root.
-std::optional<std::string> dir_in_mount(const MountInfo& m, std::string_view path) {
-  std::string_view root = m.root;
-  if (root == "/") root = {};
-  if (!path.starts_with(root)) return std::nullopt;
-  std::string_view rest = path.substr(root.size());
-  if (!rest.empty() && rest.front() != '/') return std::nullopt;  // "/a" is not under "/ab"
-  if (rest == "/") rest = {};
-  return m.mount_point + std::string(rest);
-}
 
 Result<std::string> read_text(const std::string& path) {
   std::string out;
@@ -102,7 +76,7 @@ Result<std::vector<Placement>> plan(const std::vector<std::string_view>& wanted)
     if (line.hierarchy != 0 || !line.controllers.empty()) continue;
     for (const MountInfo& m : mounts) {
       if (m.fs_type != "cgroup2") continue;
-      v2_dir = dir_in_mount(m, line.path);
+      v2_dir = cgroup_dir_in_mount(m, line.path);
       if (!v2_dir) continue;
       NSCTL_ASSIGN_OR_RETURN(v2_here, read_text(*v2_dir + "/cgroup.controllers"));
       NSCTL_ASSIGN_OR_RETURN(v2_root, read_text(m.mount_point + "/cgroup.controllers"));
@@ -139,7 +113,7 @@ Result<std::vector<Placement>> plan(const std::vector<std::string_view>& wanted)
       if (line.hierarchy == 0 || !has_token(line.controllers, ',', c)) continue;
       for (const MountInfo& m : mounts) {
         if (m.fs_type != "cgroup" || !has_token(m.super_options, ',', c)) continue;
-        if (auto dir = dir_in_mount(m, line.path)) {
+        if (auto dir = cgroup_dir_in_mount(m, line.path)) {
           place(false, *dir, line.hierarchy, c);
           found = true;
           break;

@@ -71,35 +71,6 @@ bool enter_time_ns(const SandboxPlan& p, ChildFailure* f) noexcept {
   return rc == 0 || fail_with(f, kSbTimeJoin, err);
 }
 
-bool set_capabilities(const SandboxPlan& p, ChildFailure* f) noexcept {
-  auto kept = [&](int cap) { return cap < 64 && (p.caps >> cap) & 1; };
-  // The bounding set first (dropping needs CAP_SETPCAP, which the rest gives up).
-  for (int cap = 0; cap <= p.last_cap; ++cap)
-    if (!kept(cap) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL)
-      return fail_with(f, kSbBounding, errno);
-  // Keep the permitted set across the uid change; capset below trims it to the kept ones.
-  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail_with(f, kSbKeepCaps, errno);
-  if (p.set_groups && ::setgroups(p.groups.size(), p.groups.data()) != 0)
-    return fail_with(f, kSbGroups, errno);
-  if (::setresgid(p.gid, p.gid, p.gid) != 0) return fail_with(f, kSbSetgid, errno);
-  if (::setresuid(p.uid, p.uid, p.uid) != 0) return fail_with(f, kSbSetuid, errno);
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  for (int i = 0; i < 2; ++i) {
-    auto bits = static_cast<std::uint32_t>(p.caps >> (32 * i));
-    data[i].effective = data[i].permitted = data[i].inheritable = bits;
-  }
-  if (sys::capset(&header, data) != 0) return fail_with(f, kSbCapset, errno);
-  // Ambient: a non-root command keeps them across exec (root gets its bounding set anyway).
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-    return fail_with(f, kSbAmbient, errno);
-  for (int cap = 0; p.uid != 0 && cap <= p.last_cap; ++cap)
-    if (kept(cap) && ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
-      return fail_with(f, kSbAmbient, errno);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail_with(f, kSbNoNewPrivs, errno);
-  return true;
-}
-
 // Marks every inherited fd above 2 close-on-exec: the command gets 0-2 and nothing else
 // (nsctl's own fds are O_CLOEXEC already; this catches what nsctl's caller passed down).
 bool cloexec_inherited(ChildFailure* f) noexcept {
@@ -133,7 +104,7 @@ bool setup(const SandboxPlan& p, ChildFailure* f) noexcept {
   for (std::size_t i = 0; i < p.rlimits.size(); ++i)
     if (::setrlimit(static_cast<__rlimit_resource>(p.rlimits[i].first), &p.rlimits[i].second) != 0)
       return fail_with(f, kSbRlimit + static_cast<std::int32_t>(i), errno);
-  if (!set_capabilities(p, f)) return false;
+  if (!apply_credentials(p.creds, f)) return false;
   // The uid change cleared the death signal.
   if (!die_with_parent(p, f)) return false;
   if (::chdir(p.cwd.c_str()) != 0) return fail_with(f, kSbChdir, errno);

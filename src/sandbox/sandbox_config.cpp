@@ -14,6 +14,7 @@
 #include "base/escape.hpp"
 #include "base/json_util.hpp"
 #include "base/text.hpp"
+#include "privilege/capabilities.hpp"
 #include "privilege/credentials.hpp"
 #include "privilege/seccomp.hpp"
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "privilege/credentials.hpp"
 #include "process/child_report.hpp"
 #include "process/exec_plan.hpp"
 #include "sandbox/sandbox.hpp"
@@ -39,14 +40,6 @@ enum SandboxStage : std::int32_t {
   kSbHostname,
   kSbDomainname,
   kSbLoopback,
-  kSbBounding,
-  kSbKeepCaps,
-  kSbGroups,
-  kSbSetgid,
-  kSbSetuid,
-  kSbCapset,
-  kSbAmbient,
-  kSbNoNewPrivs,
   kSbChdir,
   kSbCloseFds,
   kSbSignals,
@@ -108,12 +101,7 @@ struct SandboxPlan {
   std::vector<char> loopback_up;  // an rtnetlink request; empty: no new network namespace
 
   std::vector<std::pair<int, rlimit>> rlimits;
-  std::uint64_t caps = 0;  // kept
-  int last_cap = 40;
-  bool set_groups = false;  // false in a user namespace whose setgroups is denied
-  std::vector<gid_t> groups;
-  uid_t uid = 0;
-  gid_t gid = 0;
+  CredentialPlan creds;
   std::string cwd;
 
   std::vector<sock_filter> seccomp;  // empty: none

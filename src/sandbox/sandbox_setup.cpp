@@ -9,6 +9,7 @@
 #include <cstdlib>
 
 #include "net/rtnl.hpp"
+#include "privilege/capabilities.hpp"
 #include "privilege/credentials.hpp"
 #include "sandbox/sandbox_config.hpp"
 #include "sandbox/sandbox_plan.hpp"
@@ -177,14 +178,21 @@ Result<SandboxPlan> make_sandbox_plan(const SandboxSpec& spec, const Program& pr
   p.domainname = spec.domainname;
   if (ns.contains(NsType::net)) p.loopback_up = link_up_request(1);  // lo is 1 in every netns
   for (const auto& r : spec.process.rlimits) p.rlimits.push_back({r.resource, {r.soft, r.hard}});
-  p.caps = spec.process.capabilities;
-  p.last_cap = std::min(last_capability(), 63);
+  CredentialPlan& c = p.creds;
+  c.last_cap = std::min(last_capability(), 63);
   // A user namespace with a single gid mapping has setgroups denied (an unprivileged caller's
   // only way to write gid_map); its groups are whatever the kernel shows as overflow ids.
-  p.set_groups = !(ns.contains(NsType::user) && spec.linux_.gid_mappings.empty());
-  p.groups = spec.process.additional_gids;
-  p.uid = spec.process.uid;
-  p.gid = spec.process.gid;
+  c.set_groups = !(ns.contains(NsType::user) && spec.linux_.gid_mappings.empty());
+  c.groups = spec.process.additional_gids;
+  c.set_uid = c.set_gid = true;
+  c.uid = spec.process.uid;
+  c.gid = spec.process.gid;
+  // The kept capabilities are all five sets, ambient too for a non-root command (root gets its
+  // bounding set at exec anyway).
+  std::uint64_t kept = spec.process.capabilities;
+  c.set_caps = true;
+  c.caps = {kept, kept, kept, kept, c.uid != 0 ? kept : 0};
+  c.no_new_privs = true;
   p.cwd = spec.process.cwd.empty() ? "/" : spec.process.cwd;
   if (spec.linux_.seccomp) {
     NSCTL_ASSIGN_OR_RETURN(p.seccomp, compile_seccomp(*spec.linux_.seccomp));
@@ -230,7 +238,9 @@ std::string step_message(const SandboxPlan& p, std::int32_t rel) {
 
 Error sandbox_child_error(const ChildFailure& f, const SandboxPlan& p) {
   std::string what;
-  if (f.stage >= kSbStep) {
+  if (is_credential_stage(f.stage)) {
+    what = credential_step(f, p.creds);
+  } else if (f.stage >= kSbStep) {
     what = step_message(p, f.stage - kSbStep);
   } else if (f.stage >= kSbRlimit) {
     std::size_t i = static_cast<std::size_t>(f.stage - kSbRlimit);
@@ -282,30 +292,6 @@ Error sandbox_child_error(const ChildFailure& f, const SandboxPlan& p) {
         break;
       case kSbLoopback:
         what = "set lo up";
-        break;
-      case kSbBounding:
-        what = "drop capabilities from the bounding set";
-        break;
-      case kSbKeepCaps:
-        what = "keep capabilities across setuid";
-        break;
-      case kSbGroups:
-        what = "setgroups";
-        break;
-      case kSbSetgid:
-        what = fmt::format("setgid {}", p.gid);
-        break;
-      case kSbSetuid:
-        what = fmt::format("setuid {}", p.uid);
-        break;
-      case kSbCapset:
-        what = "set capabilities";
-        break;
-      case kSbAmbient:
-        what = "raise ambient capabilities";
-        break;
-      case kSbNoNewPrivs:
-        what = "set no_new_privs";
         break;
       case kSbChdir:
         what = fmt::format("chdir {}", p.cwd);

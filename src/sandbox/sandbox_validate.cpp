@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "privilege/capabilities.hpp"
 #include "privilege/credentials.hpp"
 #include "sandbox/sandbox.hpp"
 #include "sandbox/sandbox_config.hpp"

@@ -16,6 +16,7 @@
 #include <span>
 
 #include "nsctl/ns/ns_id.hpp"
+#include "process/launch.hpp"
 #include "process/supervise.hpp"
 #include "sys/syscalls.hpp"
 #include "unshare/unshare_plan.hpp"
@@ -92,30 +93,6 @@ pid_t start_vfork_child(int ns_flags, const ChildPlan& plan, ChildReport& report
                       ns_flags | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &arg, &fd);
   if (pid > 0) pidfd.reset(fd);
   return pid;
-}
-
-// Starts a child with `ns_flags` and a pidfd; returns its pid (0 in the child), or -1 with
-// errno. Without clone3 (ENOSYS) and without namespace flags, falls back to fork + pidfd_open.
-pid_t start_child(std::uint64_t ns_flags, UniqueFd& pidfd) {
-  int fd = -1;
-  sys::CloneArgs args{};
-  args.flags = ns_flags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<std::uintptr_t>(&fd);
-  args.exit_signal = SIGCHLD;
-  long pid = sys::clone3(&args);
-  if (pid < 0 && errno == ENOSYS && ns_flags == 0) {
-    pid = ::fork();
-    if (pid > 0) fd = sys::pidfd_open(static_cast<pid_t>(pid), 0);
-    if (pid > 0 && fd < 0) {
-      int saved = errno;
-      ::kill(static_cast<pid_t>(pid), SIGKILL);
-      ::waitpid(static_cast<pid_t>(pid), nullptr, 0);
-      errno = saved;
-      return -1;
-    }
-  }
-  if (pid > 0) pidfd.reset(fd);
-  return static_cast<pid_t>(pid);
 }
 
 std::span<const int> forwarded(const UnshareSpec& spec) {
@@ -256,7 +233,7 @@ Result<std::optional<ExitStatus>> run_clone(const UnshareSpec& spec, const MapSp
       pid = start_vfork_child(spec.types.clone_flags(), plan, report, pidfd);
       if (pid > 0) return {};
     }
-    pid = start_child(static_cast<std::uint64_t>(spec.types.clone_flags()), pidfd);
+    pid = clone_with_pidfd(static_cast<std::uint64_t>(spec.types.clone_flags()), pidfd);
     if (pid == 0) detail::child_main(plan, report);
     if (pid < 0) {
       no_clone3 = errno == ENOSYS;
@@ -417,7 +394,7 @@ Result<ExitStatus> run_self(const UnshareSpec& spec, const MapSpec& maps, bool* 
   plan.parent_pidfd = pfd->get();
   if (!spec.types.contains(NsType::pid) && spec.kill_child_signal) plan.parent_pid = self;
   UniqueFd pidfd;
-  pid_t pid = start_child(0, pidfd);
+  pid_t pid = clone_with_pidfd(0, pidfd);
   if (pid == 0) {
     if (helper.cmd) ::close(helper.cmd.get());
     detail::child_main(plan, *report);

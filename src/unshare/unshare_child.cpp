@@ -48,21 +48,6 @@ bool load_interp(const char* dir, const char* interp, ChildFailure* f) noexcept 
 constexpr unsigned long kBinfmtFlags = MS_NOSUID | MS_NOEXEC | MS_NODEV;
 constexpr const char* kDefaultBinfmt = "/proc/sys/fs/binfmt_misc";
 
-bool raise_ambient(int last_cap, ChildFailure* f) noexcept {
-  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (sys::capget(&header, data) != 0) return fail_with(f, kStageCaps, errno);
-  // A capability can only be ambient if it is permitted and inheritable.
-  for (auto& d : data) d.inheritable = d.permitted;
-  if (sys::capset(&header, data) != 0) return fail_with(f, kStageCaps, errno);
-  for (int cap = 0; cap <= last_cap && cap < 64; ++cap) {
-    if (!(data[cap / 32].permitted & (1u << (cap % 32)))) continue;
-    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0)
-      return fail_with(f, kStageCaps, errno);
-  }
-  return true;
-}
-
 }  // namespace
 
 bool child_setup(const ChildPlan& p, ChildFailure* f) noexcept {
@@ -87,11 +72,7 @@ bool child_setup(const ChildPlan& p, ChildFailure* f) noexcept {
   if (p.binfmt && ::mount("binfmt_misc", p.binfmt, "binfmt_misc", kBinfmtFlags, nullptr) != 0)
     return fail_with(f, kStageBinfmtMount, errno);
   if (p.interp && !p.interp_before_root && !load_interp(p.binfmt, p.interp, f)) return false;
-  if (p.set_gid) {
-    if (::setgroups(0, nullptr) != 0) return fail_with(f, kStageSetgroups, errno);
-    if (::setgid(p.gid) != 0) return fail_with(f, kStageSetgid, errno);
-  }
-  if (p.set_uid && ::setuid(p.uid) != 0) return fail_with(f, kStageSetuid, errno);
+  if (!apply_credentials(p.creds, f)) return false;
   if (p.pdeath_signal) {
     // After the last credential change, which clears the death signal. If the parent died
     // before prctl() took effect, the signal never comes (util-linux issue #1490): check that
@@ -104,7 +85,6 @@ bool child_setup(const ChildPlan& p, ChildFailure* f) noexcept {
     }
     if (p.parent_pid > 0 && ::getppid() != p.parent_pid) ::_exit(1);
   }
-  if (p.keep_caps && !raise_ambient(p.last_cap, f)) return false;
   return true;
 }
 

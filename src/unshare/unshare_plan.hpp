@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "privilege/credentials.hpp"
 #include "privilege/idmap.hpp"
 #include "privilege/idmap_write.hpp"
 #include "process/child_report.hpp"
@@ -32,11 +33,7 @@ enum ChildStage : std::int32_t {
   kStageProcPrivate,
   kStageProcMount,
   kStageBinfmtMount,
-  kStageSetgroups,
-  kStageSetgid,
-  kStageSetuid,
   kStagePdeathsig,
-  kStageCaps,
   kStageExec,
 };
 
@@ -54,17 +51,11 @@ struct ChildPlan {
   const char* binfmt = nullptr;
   const char* interp = nullptr;     // a binfmt_misc register line
   bool interp_before_root = false;  // "F" flag with a new root: load it from the caller's fs
-  bool set_gid = false;
-  gid_t gid = 0;
-  bool set_uid = false;
-  uid_t uid = 0;
+  CredentialPlan creds;             // -S/-G, --keep-caps
 
   int pdeath_signal = 0;
   int parent_pidfd = -1;  // for --kill-child: the parent, polled after PR_SET_PDEATHSIG
   pid_t parent_pid = 0;   // checked with getppid() when the child shares the parent's pid ns
-  bool keep_caps = false;
-  int last_cap = 40;
-
   const Program* program = nullptr;
 };
 

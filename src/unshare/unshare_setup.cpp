@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "privilege/capabilities.hpp"
 #include "unshare/unshare.hpp"
 #include "unshare/unshare_plan.hpp"
 
@@ -57,13 +58,6 @@ static bool interp_is_fixed(const std::string& interp) {
   return colon != std::string::npos && interp.find('F', colon) != std::string::npos;
 }
 
-static int read_last_cap() {
-  bool ok = false;
-  std::string text = read_text("/proc/sys/kernel/cap_last_cap", &ok);
-  int v = std::atoi(text.c_str());
-  return ok && v > 0 ? v : 40;
-}
-
 ChildPlan make_child_plan(const UnshareSpec& spec, const Program& prog) {
   ChildPlan c;
   c.new_mount_ns = spec.types.contains(NsType::mnt);
@@ -82,17 +76,20 @@ ChildPlan make_child_plan(const UnshareSpec& spec, const Program& prog) {
     c.interp = spec.load_interp->c_str();
     c.interp_before_root = spec.root && interp_is_fixed(*spec.load_interp);
   }
+  // As util-linux: setgroups(0) and setgid, then setuid; the permitted capabilities kept as
+  // ambient ones (--keep-caps) so that they survive exec.
+  CredentialPlan& cred = c.creds;
   if (spec.setgid) {
-    c.set_gid = true;
-    c.gid = *spec.setgid;
+    cred.set_groups = cred.set_gid = true;
+    cred.gid = *spec.setgid;
   }
   if (spec.setuid) {
-    c.set_uid = true;
-    c.uid = *spec.setuid;
+    cred.set_uid = true;
+    cred.uid = *spec.setuid;
   }
+  cred.ambient_from_permitted = spec.keep_caps && spec.types.contains(NsType::user);
+  if (cred.ambient_from_permitted) cred.last_cap = std::min(last_capability(), 63);
   c.pdeath_signal = spec.kill_child_signal;
-  c.keep_caps = spec.keep_caps && spec.types.contains(NsType::user);
-  if (c.keep_caps) c.last_cap = read_last_cap();
   c.program = &prog;
   return c;
 }
@@ -202,19 +199,20 @@ Error child_error(const ChildFailure& f, const UnshareSpec& spec, const Program&
     case kStageBinfmtMount:
       what = fmt::format("mount {} failed", str(spec.mount_binfmt));
       break;
-    case kStageSetgroups:
+    case kCredGroups:
       what = "setgroups failed";
       break;
-    case kStageSetgid:
+    case kCredGid:
       what = "setgid() failed";
       break;
-    case kStageSetuid:
+    case kCredUid:
       what = "setuid() failed";
       break;
     case kStagePdeathsig:
       what = "prctl failed";
       break;
-    case kStageCaps:
+    case kCredCapset:
+    case kCredAmbient:
       what = "cannot raise the ambient capabilities";
       break;
     case kStageExec:

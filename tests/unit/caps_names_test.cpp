@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "privilege/capabilities.hpp"
 #include "privilege/credentials.hpp"
 
 namespace nsctl {

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "privilege/capabilities.hpp"
 #include "privilege/credentials.hpp"
 #include "privilege/seccomp.hpp"
 #include "sandbox/sandbox_config.hpp"
